@@ -1,0 +1,3 @@
+//! Dataset parsers: functions of bytes with typed errors.
+
+pub mod idx;

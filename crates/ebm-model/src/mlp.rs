@@ -1,0 +1,101 @@
+//! MLP energy for vectors: toy 2-D densities and state transitions (EBM-plan).
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+use crate::activation::Activation;
+use crate::energy::EnergyModel;
+use crate::init::WeightInit;
+use crate::sn_linear::{SnLinear, SnLinearConfig};
+
+/// Configuration of an [`MlpEnergy`].
+#[derive(Config, Debug)]
+pub struct MlpEnergyConfig {
+    /// Input features (2 for toy data; `2 * state_dim` for a transition `[s_t, s_t+1]`).
+    pub d_input: usize,
+    /// Width of every hidden layer (EBM-plan's `TrajNetLatentFC`: 128).
+    #[config(default = 128)]
+    pub hidden: usize,
+    /// Number of hidden layers (EBM-plan: 3).
+    #[config(default = 3)]
+    pub depth: usize,
+    /// Classes of a conditional model: the one-hot label is appended to the input.
+    #[config(default = "None")]
+    pub num_classes: Option<usize>,
+    /// Hidden nonlinearity (EBM-plan uses leaky ReLU 0.2).
+    #[config(default = "Activation::Swish")]
+    pub activation: Activation,
+    /// Spectral norm on the hidden layers (EBM-plan's `--spec_norm` defaults to off).
+    #[config(default = false)]
+    pub spectral_norm: bool,
+    /// Raw weight initialisation.
+    #[config(default = "WeightInit::KaimingUniform")]
+    pub init: WeightInit,
+}
+
+/// `w^T act(... act(W_1 [x, y] + b_1) ...)`: an MLP with a scalar, bias-free output.
+#[derive(Module, Debug)]
+pub struct MlpEnergy {
+    /// Hidden layers.
+    pub layers: Vec<SnLinear>,
+    /// Output layer `hidden -> 1`.
+    pub out: SnLinear,
+    /// Classes (0 = unconditional).
+    pub num_classes: usize,
+    /// Nonlinearity.
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+impl MlpEnergyConfig {
+    /// Builds the network on `device`.
+    pub fn init(&self, device: &Device) -> MlpEnergy {
+        let mut d = self.d_input + self.num_classes.unwrap_or(0);
+        let layers = (0..self.depth)
+            .map(|_| {
+                let layer = SnLinearConfig::new(d, self.hidden)
+                    .with_spectral_norm(self.spectral_norm)
+                    .with_init(self.init)
+                    .init(device);
+                d = self.hidden;
+                layer
+            })
+            .collect();
+        let out = SnLinearConfig::new(d, 1)
+            .with_spectral_norm(false)
+            .with_bias(false)
+            .with_init(WeightInit::XavierUniform)
+            .init(device);
+        MlpEnergy {
+            layers,
+            out,
+            num_classes: self.num_classes.unwrap_or(0),
+            activation: self.activation,
+        }
+    }
+}
+
+impl EnergyModel<2> for MlpEnergy {
+    fn num_classes(&self) -> Option<usize> {
+        (self.num_classes > 0).then_some(self.num_classes)
+    }
+
+    /// # Shapes
+    ///
+    /// - x: `[batch, d_input]`, labels: `[batch, classes]` (conditional only)
+    /// - output: `[batch]`
+    fn energy(&self, x: Tensor<2>, labels: Option<Tensor<2>>) -> Tensor<1> {
+        let batch = x.dims()[0];
+        let mut h = match (self.num_classes > 0, labels) {
+            (true, Some(y)) => Tensor::cat(vec![x, y], 1),
+            (false, None) => x,
+            (true, None) => panic!("a class-conditional MLP needs labels"),
+            (false, Some(_)) => panic!("an unconditional MLP takes no labels"),
+        };
+        for layer in &self.layers {
+            h = self.activation.apply(layer.forward(h));
+        }
+        self.out.forward(h).reshape([batch])
+    }
+}

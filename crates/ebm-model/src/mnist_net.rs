@@ -1,0 +1,119 @@
+//! `MnistNet`: the official MNIST energy (strided convs, no residual blocks).
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+use crate::activation::Activation;
+use crate::energy::EnergyModel;
+use crate::init::WeightInit;
+use crate::sn_conv::{SnConv2d, SnConv2dConfig};
+use crate::sn_linear::{SnLinear, SnLinearConfig};
+
+/// Configuration of a [`MnistNet`] (official `models.py` `MnistNet`, `num_filters=64`).
+#[derive(Config, Debug)]
+pub struct MnistNetConfig {
+    /// Image channels.
+    #[config(default = 1)]
+    pub in_channels: usize,
+    /// Square image side (28 for MNIST): fixes the width of the flattened features.
+    #[config(default = 28)]
+    pub image_size: usize,
+    /// Base filters `H`: stem H, then strided convs H, 2H, 4H.
+    #[config(default = 64)]
+    pub filters: usize,
+    /// Hidden width of the dense layer.
+    #[config(default = 128)]
+    pub hidden: usize,
+    /// Nonlinearity after every layer (official default: leaky ReLU 0.2).
+    #[config(default = "Activation::Swish")]
+    pub activation: Activation,
+    /// Spectral norm on the convs and the hidden dense layer.
+    #[config(default = true)]
+    pub spectral_norm: bool,
+    /// Power iterations per forward.
+    #[config(default = 1)]
+    pub power_iterations: usize,
+    /// Raw weight initialisation.
+    #[config(default = "WeightInit::KaimingUniform")]
+    pub init: WeightInit,
+}
+
+/// `fc(act(fc_sn(flatten(act(conv4x4s2^3(act(conv3x3(x))))))))`: 28 -> 14 -> 7 -> 4, 1.25 M weights.
+#[derive(Module, Debug)]
+pub struct MnistNet {
+    /// 3x3 stem and the three 4x4 stride-2 convs.
+    pub convs: Vec<SnConv2d>,
+    /// Spectrally normalised hidden layer.
+    pub fc: SnLinear,
+    /// Final `hidden -> 1` layer, not normalised.
+    pub out: SnLinear,
+    /// Nonlinearity.
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+impl MnistNetConfig {
+    /// Builds the network on `device`.
+    pub fn init(&self, device: &Device) -> MnistNet {
+        let h = self.filters;
+        let conv = |c: [usize; 2], k: usize, s: usize| {
+            SnConv2dConfig::new(c)
+                .with_kernel_size(k)
+                .with_stride(s)
+                .with_spectral_norm(self.spectral_norm)
+                .with_power_iterations(self.power_iterations)
+                .with_init(self.init)
+                .init(device)
+        };
+        let convs = vec![
+            conv([self.in_channels, h], 3, 1),
+            conv([h, h], 4, 2),
+            conv([h, 2 * h], 4, 2),
+            conv([2 * h, 4 * h], 4, 2),
+        ];
+        let side = self.image_size.div_ceil(2).div_ceil(2).div_ceil(2);
+        let fc = SnLinearConfig::new(4 * h * side * side, self.hidden)
+            .with_spectral_norm(self.spectral_norm)
+            .with_power_iterations(self.power_iterations)
+            .with_init(self.init)
+            .init(device);
+        let out = SnLinearConfig::new(self.hidden, 1)
+            .with_spectral_norm(false)
+            .with_init(WeightInit::XavierUniform)
+            .init(device);
+        MnistNet {
+            convs,
+            fc,
+            out,
+            activation: self.activation,
+        }
+    }
+}
+
+impl EnergyModel<4> for MnistNet {
+    fn num_classes(&self) -> Option<usize> {
+        None
+    }
+
+    /// # Shapes
+    ///
+    /// - x: `[batch, in_channels, image_size, image_size]`
+    /// - output: `[batch]`
+    fn energy(&self, x: Tensor<4>, labels: Option<Tensor<2>>) -> Tensor<1> {
+        assert!(
+            labels.is_none(),
+            "MnistNet is unconditional and takes no labels"
+        );
+        let batch = x.dims()[0];
+        let mut h = x;
+        for conv in &self.convs {
+            h = self.activation.apply(conv.forward(h));
+        }
+        let [_, c, hh, ww] = h.dims();
+        let h = self
+            .activation
+            .apply(self.fc.forward(h.reshape([batch, c * hh * ww])));
+        self.out.forward(h).reshape([batch])
+    }
+}

@@ -1,0 +1,202 @@
+//! The IGEBM image energy ResNets (`ResNet32`, `ResNet32Large`, `ResNet32Wider`).
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+use crate::activation::Activation;
+use crate::energy::EnergyModel;
+use crate::init::WeightInit;
+use crate::res_block::{ResBlock, ResBlockConfig};
+use crate::sn_conv::{SnConv2d, SnConv2dConfig};
+use crate::sn_linear::{SnLinear, SnLinearConfig};
+
+/// One residual block of a [`ResNetConfig`]: its output channels and whether it halves H, W.
+#[derive(Config, Debug, PartialEq)]
+pub struct BlockSpec {
+    /// Output channels.
+    pub channels: usize,
+    /// 2x2 average pooling at the end of the block.
+    pub downsample: bool,
+}
+
+/// Configuration of a [`ResNetEnergy`]: stem conv, residual blocks, sum pooling, linear head.
+#[derive(Config, Debug)]
+pub struct ResNetConfig {
+    /// Image channels (3 for CIFAR-10).
+    #[config(default = 3)]
+    pub in_channels: usize,
+    /// Output channels of the 3x3 stem conv (the official `num_filters`, 128).
+    #[config(default = 128)]
+    pub stem_channels: usize,
+    /// The residual stack, in order.
+    pub blocks: Vec<BlockSpec>,
+    /// Classes of a conditional model, `None` for unconditional.
+    #[config(default = "None")]
+    pub num_classes: Option<usize>,
+    /// Nonlinearity of the stem and the blocks. Swish by default; the official CIFAR-10 code
+    /// uses leaky ReLU (0.2) and swish for ImageNet-128.
+    #[config(default = "Activation::Swish")]
+    pub activation: Activation,
+    /// Nonlinearity before the sum pooling (the official head: ReLU unconditional, leaky ReLU
+    /// conditional, swish with `--swish_act`). Defaults to `activation`.
+    #[config(default = "None")]
+    pub head_activation: Option<Activation>,
+    /// Spectral norm on every conv (the final linear layer is never normalised).
+    #[config(default = true)]
+    pub spectral_norm: bool,
+    /// Power iterations per forward.
+    #[config(default = 1)]
+    pub power_iterations: usize,
+    /// Raw weight initialisation of the convs (see [`WeightInit`] for why Kaiming is default).
+    #[config(default = "WeightInit::KaimingUniform")]
+    pub init: WeightInit,
+}
+
+impl ResNetConfig {
+    fn with_blocks(specs: &[(usize, bool)]) -> Self {
+        ResNetConfig::new(
+            specs
+                .iter()
+                .map(|&(channels, downsample)| BlockSpec::new(channels, downsample))
+                .collect(),
+        )
+    }
+
+    /// `ResNet32`, the official CIFAR-10 conditional model (README `cifar10_cond`; `models.py`
+    /// `ResNet32` with `num_filters=128`): 6 blocks, 32 -> 16 -> 8 -> 4, 5.31 M weights.
+    pub fn resnet32(num_classes: Option<usize>) -> Self {
+        Self::with_blocks(&[
+            (128, true),
+            (128, false),
+            (256, true),
+            (256, false),
+            (256, true),
+            (256, false),
+        ])
+        .with_num_classes(num_classes)
+    }
+
+    /// `ResNet32Large`, the official CIFAR-10 unconditional model (README `cifar10_uncond`,
+    /// `--large_model`): 9 blocks up to 512 channels, 18.58 M weights. The official model also
+    /// applies dropout 0.5 inside every block during training; that quirk is not reproduced.
+    pub fn resnet32_large(num_classes: Option<usize>) -> Self {
+        Self::with_blocks(&[
+            (128, true),
+            (128, false),
+            (128, false),
+            (256, true),
+            (256, false),
+            (256, false),
+            (512, true),
+            (512, false),
+            (512, false),
+        ])
+        .with_num_classes(num_classes)
+    }
+
+    /// `ResNet32Wider` with base width `h` (`--wider_model`; `train.py` builds CIFAR-10 with
+    /// `h = 192`, the ImageNet-32 model and the eval scripts use 256).
+    pub fn resnet32_wider(h: usize, num_classes: Option<usize>) -> Self {
+        Self::with_blocks(&[
+            (h, true),
+            (h, false),
+            (h, false),
+            (2 * h, true),
+            (2 * h, false),
+            (2 * h, false),
+            (4 * h, true),
+            (4 * h, false),
+            (4 * h, false),
+        ])
+        .with_num_classes(num_classes)
+    }
+
+    /// Builds the network on `device`.
+    ///
+    /// # Panics
+    ///
+    /// If `blocks` is empty or `power_iterations` is 0.
+    pub fn init(&self, device: &Device) -> ResNetEnergy {
+        assert!(
+            !self.blocks.is_empty(),
+            "a ResNet energy needs at least one block"
+        );
+        let stem = SnConv2dConfig::new([self.in_channels, self.stem_channels])
+            .with_spectral_norm(self.spectral_norm)
+            .with_power_iterations(self.power_iterations)
+            .with_init(self.init)
+            .init(device);
+        let mut c_in = self.stem_channels;
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|spec| {
+                let block = ResBlockConfig::new([c_in, spec.channels])
+                    .with_num_classes(self.num_classes)
+                    .with_downsample(spec.downsample)
+                    .with_activation(self.activation)
+                    .with_spectral_norm(self.spectral_norm)
+                    .with_power_iterations(self.power_iterations)
+                    .with_init(self.init)
+                    .init(device);
+                c_in = spec.channels;
+                block
+            })
+            .collect();
+        let head = SnLinearConfig::new(c_in, 1)
+            .with_spectral_norm(false)
+            .with_init(WeightInit::XavierUniform)
+            .init(device);
+        ResNetEnergy {
+            stem,
+            blocks,
+            head,
+            num_classes: self.num_classes.unwrap_or(0),
+            activation: self.activation,
+            head_activation: self.head_activation.unwrap_or(self.activation),
+        }
+    }
+}
+
+/// An image energy: `fc(sum_{h,w} act(blocks(act(stem(x)))))`.
+#[derive(Module, Debug)]
+pub struct ResNetEnergy {
+    /// 3x3 stem conv.
+    pub stem: SnConv2d,
+    /// Residual stack.
+    pub blocks: Vec<ResBlock>,
+    /// Final linear layer `C -> 1`, not spectrally normalised.
+    pub head: SnLinear,
+    /// Classes (0 = unconditional).
+    pub num_classes: usize,
+    /// Stem nonlinearity.
+    #[module(skip)]
+    pub activation: Activation,
+    /// Nonlinearity before pooling.
+    #[module(skip)]
+    pub head_activation: Activation,
+}
+
+impl EnergyModel<4> for ResNetEnergy {
+    fn num_classes(&self) -> Option<usize> {
+        (self.num_classes > 0).then_some(self.num_classes)
+    }
+
+    /// # Shapes
+    ///
+    /// - x: `[batch, in_channels, H, W]`, images in [0, 1]
+    /// - labels: `[batch, classes]` (conditional models only)
+    /// - output: `[batch]`
+    fn energy(&self, x: Tensor<4>, labels: Option<Tensor<2>>) -> Tensor<1> {
+        let batch = x.dims()[0];
+        let mut h = self.activation.apply(self.stem.forward(x));
+        for block in &self.blocks {
+            h = block.forward(h, labels.as_ref());
+        }
+        // Sum (not mean) over H, W, as the official head does.
+        let h = self.head_activation.apply(h).sum_dim(3).sum_dim(2); // [batch, C, 1, 1]
+        let [_, c, _, _] = h.dims();
+        self.head.forward(h.reshape([batch, c])).reshape([batch])
+    }
+}
