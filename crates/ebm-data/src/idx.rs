@@ -5,6 +5,8 @@
 
 use std::io::Read;
 
+use crate::dataset::{DatasetError, ImageSet};
+
 /// Why IDX bytes could not be read. Every message names the file.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IdxError {
@@ -122,6 +124,61 @@ pub fn parse_idx_u8(file: &str, bytes: &[u8], ndims: u8) -> Result<IdxArray, Idx
     })
 }
 
+/// Parses an IDX image file (`[n, h, w]`) and its label file (`[n]`) into an [`ImageSet`] of
+/// grey images with `classes` classes.
+pub fn parse_idx_images(
+    images_file: &str,
+    images: &[u8],
+    labels_file: &str,
+    labels: &[u8],
+    classes: usize,
+) -> Result<ImageSet, LoadError> {
+    let img = parse_idx_u8(images_file, images, 3)?;
+    let lab = parse_idx_u8(labels_file, labels, 1)?;
+    if img.dims[0] != lab.dims[0] {
+        return Err(DatasetError::CountMismatch {
+            images_file: images_file.to_string(),
+            images: img.dims[0],
+            labels_file: labels_file.to_string(),
+            labels: lab.dims[0],
+        }
+        .into());
+    }
+    if let Some((index, &label)) = lab
+        .data
+        .iter()
+        .enumerate()
+        .find(|(_, l)| usize::from(**l) >= classes)
+    {
+        return Err(DatasetError::LabelOutOfRange {
+            file: labels_file.to_string(),
+            index,
+            label: label.into(),
+            classes,
+        }
+        .into());
+    }
+    let labels = lab.data.into_iter().map(u16::from).collect();
+    Ok(ImageSet::new(
+        images_file,
+        img.data,
+        labels,
+        [1, img.dims[1], img.dims[2]],
+        classes,
+    )?)
+}
+
+/// Either kind of failure when loading a labelled IDX pair.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LoadError {
+    /// The bytes are not valid IDX.
+    #[error(transparent)]
+    Idx(#[from] IdxError),
+    /// Valid IDX, but the pair does not make a dataset.
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +188,29 @@ mod tests {
         b.extend((values.len() as u32).to_be_bytes());
         b.extend(values);
         b
+    }
+
+    fn images(n: u32, h: u32, w: u32) -> Vec<u8> {
+        let mut b = vec![0, 0, 8, 3];
+        for d in [n, h, w] {
+            b.extend(d.to_be_bytes());
+        }
+        b.extend((0..n * h * w).map(|i| i as u8));
+        b
+    }
+
+    #[test]
+    fn pairs_images_with_labels() {
+        let set = parse_idx_images("i", &images(2, 2, 3), "l", &labels(&[1, 0]), 10).unwrap();
+        assert_eq!(set.image_shape(), [1, 2, 3]);
+        assert_eq!(set.labels, vec![1, 0]);
+        let err = parse_idx_images("i", &images(2, 2, 3), "l", &labels(&[1]), 10).unwrap_err();
+        assert_eq!(err.to_string(), "i has 2 images but l has 1 labels");
+        let err = parse_idx_images("i", &images(1, 2, 3), "l", &labels(&[11]), 10).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "l: label 11 at index 0 is out of range, expected < 10"
+        );
     }
 
     #[test]

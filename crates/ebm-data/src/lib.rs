@@ -1,3 +1,21 @@
-//! Dataset parsers: functions of bytes with typed errors.
+//! Datasets for energy-based models: byte parsers with typed errors (IDX, CIFAR-10/100
+//! binary, image folders), a tensor adapter, out-of-distribution sets and toy densities.
+//!
+//! Parsers are functions of bytes: reading files is the caller's business, so every parser is
+//! testable on bytes a test writes, and errors name the file they were given.
 
+pub mod cifar;
+pub mod dataset;
+pub mod folder;
 pub mod idx;
+pub mod ood;
+pub mod tensor;
+pub mod toy;
+
+pub use cifar::{Cifar100Label, parse_cifar10, parse_cifar100, write_cifar10};
+pub use dataset::{DatasetError, ImageSet};
+pub use folder::{FolderError, decode_image, read_image_folder};
+pub use idx::{IdxError, LoadError, parse_idx_images, parse_idx_u8};
+pub use ood::OodKind;
+pub use tensor::{Dequantize, batch_indices, images_to_tensor, shuffled_indices};
+pub use toy::Toy2d;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use ebm_experiments::bench::{BenchNet, bench_network};
+use ebm_experiments::data::{DatasetName, data_dir, load};
 use ebm_experiments::device::{compiled_backends, select_device};
+use ebm_experiments::download::{DownloadOptions, download_dataset};
 
 #[derive(Parser)]
 #[command(name = "ebm", version, about = "Energy-based models on Burn")]
@@ -15,7 +17,34 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum DataCommand {
+    /// Download a dataset (mnist, fashion-mnist, cifar10) into the data directory, verifying
+    /// checksums.
+    Download {
+        /// mnist, fashion-mnist or cifar10.
+        name: String,
+        /// Data directory (default: $EBM_DATA_DIR, else data/ under the project root).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Base URL of a mirror holding the same file names.
+        #[arg(long)]
+        mirror: Option<String>,
+    },
+    /// Load a dataset and print its size, class counts and load time.
+    Info {
+        /// mnist, fashion-mnist, mnist-10k or cifar10.
+        name: String,
+        /// Data directory (default: $EBM_DATA_DIR, else data/ under the project root).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
+    /// Datasets: download, inspect.
+    #[command(subcommand)]
+    Data(DataCommand),
     /// List the backends compiled into this binary and the default device.
     Devices,
     /// Time one Langevin-step evaluation (energy + input gradient) of ResNet32 and MnistNet,
@@ -39,6 +68,38 @@ enum Command {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Data(DataCommand::Download {
+            name,
+            data_dir: dir,
+            mirror,
+        }) => {
+            let name = DatasetName::parse(&name)?;
+            let options = DownloadOptions {
+                mirror,
+                ..DownloadOptions::default()
+            };
+            let dir = download_dataset(name, &data_dir(dir.as_deref()), &options)?;
+            println!("{} is in {}", name.name(), dir.display());
+        }
+        Command::Data(DataCommand::Info {
+            name,
+            data_dir: dir,
+        }) => {
+            let name = DatasetName::parse(&name)?;
+            let start = std::time::Instant::now();
+            let splits = load(name, &data_dir(dir.as_deref()))?;
+            let secs = start.elapsed().as_secs_f64();
+            for (split, set) in [("train", &splits.train), ("test", &splits.test)] {
+                println!(
+                    "{} {split}: {} images of {:?}, per class {:?}",
+                    name.name(),
+                    set.len(),
+                    set.image_shape(),
+                    set.class_counts()
+                );
+            }
+            println!("loaded in {secs:.2} s");
+        }
         Command::Devices => {
             println!(
                 "compiled-in backends (best first): {}",
