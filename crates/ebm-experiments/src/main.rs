@@ -3,11 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use burn::config::Config;
 use clap::{Parser, Subcommand};
 use ebm_experiments::bench::{BenchNet, bench_network};
+use ebm_experiments::config::TrainConfig;
 use ebm_experiments::data::{DatasetName, data_dir, load};
 use ebm_experiments::device::{compiled_backends, select_device};
 use ebm_experiments::download::{DownloadOptions, download_dataset};
+use ebm_experiments::presets::{PRESETS, preset as preset_config};
+use ebm_experiments::train::{load_data, read_config, train};
 
 #[derive(Parser)]
 #[command(name = "ebm", version, about = "Energy-based models on Burn")]
@@ -42,6 +46,83 @@ enum DataCommand {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Train a preset (cifar10, cifar10-cond, mnist, fashion-mnist, mnist-10k, toy2d), or
+    /// resume a run with --resume RUN_DIR.
+    Train {
+        /// Preset name (not needed with --resume).
+        preset: Option<String>,
+        /// flex, wgpu, vulkan, metal, cuda or ndarray, optionally :INDEX (default: best compiled in).
+        #[arg(long)]
+        device: Option<String>,
+        /// Run directory (default: runs/<preset>-<unix time>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Total iterations.
+        #[arg(long)]
+        iters: Option<usize>,
+        /// Batch size.
+        #[arg(long)]
+        batch: Option<usize>,
+        /// Seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Data directory (default: $EBM_DATA_DIR, else data/ under the project root).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// A JSON config file (a saved config.json, possibly edited) instead of a preset.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Override any field: --set optimizer.lr=3e-4 --set sampler.steps=40 (repeatable).
+        #[arg(long = "set")]
+        set: Vec<String>,
+        /// Continue the run in this directory from its latest checkpoint.
+        #[arg(long)]
+        resume: Option<PathBuf>,
+    },
+    /// Evaluate a run's latest checkpoint: AUROC against uniform noise, proxy FID, accuracy
+    /// (conditional models); writes RUN/eval.json.
+    Eval {
+        /// Run directory.
+        run: PathBuf,
+        /// Test images to use (and as many samples).
+        #[arg(long, default_value_t = 1000)]
+        n: usize,
+        /// Langevin steps for the FID samples (default: the run's training steps).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Data directory (default: $EBM_DATA_DIR, else data/ under the project root).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Device, as for train.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Write a grid of fresh samples from a run's latest checkpoint.
+    Sample {
+        /// Run directory.
+        run: PathBuf,
+        /// Number of samples.
+        #[arg(long, default_value_t = 64)]
+        n: usize,
+        /// Langevin steps (default: the run's training steps).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Class label for conditional models (default: classes in turn).
+        #[arg(long)]
+        label: Option<usize>,
+        /// Start from the replay buffer instead of uniform noise.
+        #[arg(long)]
+        from_buffer: bool,
+        /// Output PNG (default: RUN/samples/sample.png).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Device, as for train.
+        #[arg(long)]
+        device: Option<String>,
+        /// Seed of the chains.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Datasets: download, inspect.
     #[command(subcommand)]
     Data(DataCommand),
@@ -65,9 +146,120 @@ enum Command {
     },
 }
 
+fn default_run_dir(preset: &str) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    PathBuf::from("runs").join(format!("{preset}-{secs}"))
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Train {
+            preset,
+            device,
+            out,
+            iters,
+            batch,
+            seed,
+            data_dir: dir,
+            config,
+            set,
+            resume,
+        } => {
+            let (spec, device) = select_device(device.as_deref())?;
+            let (mut cfg, run) = match (&resume, &config, &preset) {
+                (Some(run), _, _) => (read_config(run)?, run.clone()),
+                (None, Some(file), _) => {
+                    let cfg = TrainConfig::load(file)
+                        .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+                    let run = out.clone().unwrap_or_else(|| default_run_dir(&cfg.preset));
+                    (cfg, run)
+                }
+                (None, None, Some(name)) => {
+                    let cfg = preset_config(name)?;
+                    (cfg, out.clone().unwrap_or_else(|| default_run_dir(name)))
+                }
+                (None, None, None) => anyhow::bail!(
+                    "give a preset ({}), --config FILE or --resume RUN_DIR",
+                    PRESETS.join(", ")
+                ),
+            };
+            if resume.is_some() && (batch.is_some() || seed.is_some() || !set.is_empty()) {
+                anyhow::bail!(
+                    "--resume continues a run exactly: only --iters (a new total) and --device may change"
+                );
+            }
+            cfg = cfg.with_overrides(&set)?;
+            if let Some(n) = iters {
+                cfg.iterations = n;
+            }
+            if let Some(b) = batch {
+                cfg.batch_size = b;
+            }
+            if let Some(s) = seed {
+                cfg.seed = s;
+            }
+            let data = load_data(&cfg, &data_dir(dir.as_deref()))?;
+            eprintln!(
+                "training {} on {} ({} images) on {spec}, {} iterations, batch {} -> {}",
+                cfg.preset,
+                cfg.dataset,
+                data.train.len(),
+                cfg.iterations,
+                cfg.batch_size,
+                run.display()
+            );
+            if resume.is_some() {
+                // A new total is the only change a resume may make; record it.
+                cfg.save(run.join("config.json"))
+                    .with_context(|| format!("writing {}", run.join("config.json").display()))?;
+            }
+            train(&cfg, &run, &data, &device, resume.is_some())?;
+        }
+        Command::Eval {
+            run,
+            n,
+            steps,
+            data_dir: dir,
+            device,
+        } => {
+            let (_, device) = select_device(device.as_deref())?;
+            let report = ebm_experiments::eval::evaluate(
+                &run,
+                &data_dir(dir.as_deref()),
+                n,
+                steps,
+                &device,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            println!("wrote {}", run.join("eval.json").display());
+        }
+        Command::Sample {
+            run,
+            n,
+            steps,
+            label,
+            from_buffer,
+            out,
+            device,
+            seed,
+        } => {
+            let (_, device) = select_device(device.as_deref())?;
+            let path = ebm_experiments::sample::sample_run(
+                &run,
+                n,
+                steps,
+                label,
+                from_buffer,
+                out,
+                seed,
+                &device,
+            )?;
+            println!("wrote {}", path.display());
+        }
         Command::Data(DataCommand::Download {
             name,
             data_dir: dir,

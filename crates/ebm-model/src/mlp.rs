@@ -32,6 +32,13 @@ pub struct MlpEnergyConfig {
     /// Raw weight initialisation.
     #[config(default = "WeightInit::KaimingUniform")]
     pub init: WeightInit,
+    /// Inputs are mapped to `(x - input_shift) * input_scale` first, so data stored in
+    /// [0, 1] (as the replay buffer requires) can be seen at its natural scale.
+    #[config(default = 0.0)]
+    pub input_shift: f64,
+    /// See `input_shift`.
+    #[config(default = 1.0)]
+    pub input_scale: f64,
 }
 
 /// `w^T act(... act(W_1 [x, y] + b_1) ...)`: an MLP with a scalar, bias-free output.
@@ -43,6 +50,10 @@ pub struct MlpEnergy {
     pub out: SnLinear,
     /// Classes (0 = unconditional).
     pub num_classes: usize,
+    /// Input shift (see [`MlpEnergyConfig::input_shift`]).
+    pub input_shift: f64,
+    /// Input scale.
+    pub input_scale: f64,
     /// Nonlinearity.
     #[module(skip)]
     pub activation: Activation,
@@ -71,6 +82,8 @@ impl MlpEnergyConfig {
             layers,
             out,
             num_classes: self.num_classes.unwrap_or(0),
+            input_shift: self.input_shift,
+            input_scale: self.input_scale,
             activation: self.activation,
         }
     }
@@ -87,6 +100,7 @@ impl EnergyModel<2> for MlpEnergy {
     /// - output: `[batch]`
     fn energy(&self, x: Tensor<2>, labels: Option<Tensor<2>>) -> Tensor<1> {
         let batch = x.dims()[0];
+        let x = (x - self.input_shift) * self.input_scale;
         let mut h = match (self.num_classes > 0, labels) {
             (true, Some(y)) => Tensor::cat(vec![x, y], 1),
             (false, None) => x,

@@ -1,0 +1,154 @@
+//! End to end on the embedded data: a few-iteration `mnist-10k` run writes every file of the
+//! run directory, `--resume` continues exactly (k + k iterations give the same weights as 2k),
+//! and the divergence guard rolls back and finally gives up.
+//!
+//! One test binary, tests run one after the other: the device RNG is process-wide.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use burn::module::Module;
+use burn::tensor::{Device, Distribution, Tensor};
+use ebm_experiments::config::TrainConfig;
+use ebm_experiments::data::embedded_mnist10k;
+use ebm_experiments::model::ModelConfig;
+use ebm_experiments::presets::preset;
+use ebm_experiments::train::{MetricsLine, read_config, train};
+use ebm_model::{EnergyModel, MnistNetConfig};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn tiny() -> TrainConfig {
+    let mut c = preset("mnist-10k").unwrap();
+    c.model = ModelConfig::MnistNet(MnistNetConfig::new().with_filters(4).with_hidden(8));
+    c.sampler.steps = 3;
+    c.replay.capacity = 64;
+    c.with_batch_size(8)
+        .with_iterations(4)
+        .with_log_every(1)
+        .with_sample_every(2)
+        .with_checkpoint_every(2)
+        .with_grid_size(8)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ebm-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn probe_energies(run_model: &ebm_experiments::model::EnergyNet, device: &Device) -> Vec<f32> {
+    device.seed(123);
+    let x = Tensor::<4>::random([4, 1, 28, 28], Distribution::Default, device);
+    run_model
+        .valid()
+        .energy(x, None)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+}
+
+fn metrics(dir: &Path) -> Vec<MetricsLine> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn run_directory_holds_every_file() {
+    let _guard = SERIAL.lock().unwrap();
+    let dir = tmp("rundir");
+    let device = Device::flex();
+    let config = tiny();
+    train(&config, &dir, &embedded_mnist10k(), &device, false).unwrap();
+    assert_eq!(
+        read_config(&dir).unwrap().batch_size,
+        8,
+        "config.json holds the resolved config"
+    );
+    let latest = std::fs::read_to_string(dir.join("checkpoints/LATEST")).unwrap();
+    assert_eq!(latest.trim(), "iter-00000004");
+    for f in ["model.bpk", "optim.bpk", "buffer.bin", "state.json"] {
+        assert!(
+            dir.join("checkpoints/iter-00000004").join(f).is_file(),
+            "missing {f}"
+        );
+    }
+    assert!(
+        dir.join("checkpoints/iter-00000002").is_dir(),
+        "the previous checkpoint is kept"
+    );
+    for f in ["iter-00000002.png", "iter-00000004.png", "final.png"] {
+        assert!(dir.join("samples").join(f).is_file(), "missing samples/{f}");
+    }
+    let lines = metrics(&dir);
+    assert_eq!(
+        lines.iter().map(|m| m.iteration).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|m| m.e_pos.is_finite() && m.grad_x > 0.0 && m.seconds > 0.0)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn resume_continues_exactly() {
+    let _guard = SERIAL.lock().unwrap();
+    let device = Device::flex();
+    let data = embedded_mnist10k();
+    let straight = tmp("straight");
+    let full = train(&tiny().with_iterations(6), &straight, &data, &device, false).unwrap();
+
+    let split = tmp("split");
+    train(
+        &tiny().with_iterations(3).with_checkpoint_every(3),
+        &split,
+        &data,
+        &device,
+        false,
+    )
+    .unwrap();
+    // A later invocation raises the total and resumes from the checkpoint at 3.
+    let mut more = read_config(&split).unwrap();
+    more.iterations = 6;
+    let resumed = train(&more, &split, &data, &device, true).unwrap();
+
+    assert_eq!(
+        probe_energies(&full, &device),
+        probe_energies(&resumed, &device),
+        "3 + 3 iterations must equal 6"
+    );
+    let a: Vec<f64> = metrics(&straight).iter().map(|m| m.loss).collect();
+    let b: Vec<f64> = metrics(&split).iter().map(|m| m.loss).collect();
+    assert_eq!(a, b, "the resumed run logs the same losses");
+    std::fs::remove_dir_all(&straight).ok();
+    std::fs::remove_dir_all(&split).ok();
+}
+
+#[test]
+fn divergence_rolls_back_then_gives_up() {
+    let _guard = SERIAL.lock().unwrap();
+    let device = Device::flex();
+    let dir = tmp("diverge");
+    let mut config = tiny();
+    // Any energy counts as diverged: every iteration triggers a rollback.
+    config.divergence.energy_limit = 0.0;
+    config.divergence.max_rollbacks = 2;
+    let err = train(&config, &dir, &embedded_mnist10k(), &device, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("diverged at iteration 0") && err.contains("after 2 rollbacks"),
+        "{err}"
+    );
+    assert!(
+        dir.join("checkpoints/iter-00000000/model.bpk").is_file(),
+        "the initial checkpoint is the last good one"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
