@@ -34,13 +34,17 @@ enum DataCommand {
         #[arg(long)]
         mirror: Option<String>,
     },
-    /// Load a dataset and print its size, class counts and load time.
+    /// Load a dataset and print its size, class counts and the time to parse it and to turn
+    /// the training set into one tensor.
     Info {
         /// mnist, fashion-mnist, mnist-10k or cifar10.
         name: String,
         /// Data directory (default: $EBM_DATA_DIR, else data/ under the project root).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Device of the tensor, as for train.
+        #[arg(long)]
+        device: Option<String>,
     },
 }
 
@@ -276,7 +280,9 @@ fn main() -> Result<()> {
         Command::Data(DataCommand::Info {
             name,
             data_dir: dir,
+            device,
         }) => {
+            let (_, device) = select_device(device.as_deref())?;
             let name = DatasetName::parse(&name)?;
             let start = std::time::Instant::now();
             let splits = load(name, &data_dir(dir.as_deref()))?;
@@ -290,7 +296,16 @@ fn main() -> Result<()> {
                     set.class_counts()
                 );
             }
-            println!("loaded in {secs:.2} s");
+            let start = std::time::Instant::now();
+            let all: Vec<usize> = (0..splits.train.len()).collect();
+            let (x, _) = ebm_data::images_to_tensor(&splits.train, &all, ebm_data::Dequantize::Uniform, &device);
+            let dims = x.dims();
+            let _ = x.slice(0..1).into_data();
+            println!(
+                "parsed in {secs:.2} s; training set as a {dims:?} tensor (dequantised) in {:.2} s more, {:.2} s in all",
+                start.elapsed().as_secs_f64(),
+                secs + start.elapsed().as_secs_f64()
+            );
         }
         Command::Devices => {
             println!(
