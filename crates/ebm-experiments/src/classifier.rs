@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::activation::{log_softmax, relu};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 use ebm_data::{Dequantize, ImageSet, batch_indices, images_to_tensor};
 use ebm_model::{SnConv2d, SnConv2dConfig, SnLinear, SnLinearConfig, one_hot};
 
@@ -125,23 +125,25 @@ pub fn load_or_train(
     Ok((classifier, acc))
 }
 
+/// How many of the predicted class indices `pred` (`[n]`) equal `labels`.
+pub fn hits(pred: Tensor<1, Int>, labels: &[usize]) -> usize {
+    let pred = pred
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .unwrap_or_default();
+    pred.iter()
+        .zip(labels)
+        .filter(|(p, y)| **p as usize == **y)
+        .count()
+}
+
 /// Fraction of `set` the classifier labels correctly.
 pub fn accuracy(classifier: &Classifier, set: &ImageSet, device: &Device) -> f64 {
     let mut correct = 0usize;
     for chunk in (0..set.len()).collect::<Vec<_>>().chunks(500) {
         let (x, y) = images_to_tensor(set, chunk, Dequantize::None, device);
-        let pred = classifier
-            .logits(x)
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .unwrap_or_default();
-        correct += pred
-            .iter()
-            .zip(&y)
-            .filter(|(p, y)| **p as usize == **y)
-            .count();
+        correct += hits(classifier.logits(x).argmax(1).squeeze_dim(1), &y);
     }
     correct as f64 / set.len().max(1) as f64
 }

@@ -11,7 +11,7 @@ use ebm_model::EnergyModel;
 use serde::Serialize;
 
 use crate::checkpoint;
-use crate::classifier::{FEATURES, cache_path, features_of, load_or_train};
+use crate::classifier::{FEATURES, cache_path, features_of, hits, load_or_train};
 use crate::model::EnergyNet;
 use crate::sample::{Start, generate};
 use crate::stats::{auroc, frechet_distance, mean_cov};
@@ -112,17 +112,7 @@ pub fn evaluate(
             .map(|s| (s, &y_test[s..(s + 256).min(n)]))
         {
             let e = plain.class_energies(x_test.clone().slice(start..start + labels.len()));
-            let pred = e
-                .argmin(1)
-                .into_data()
-                .convert::<i64>()
-                .try_into_vec::<i64>()
-                .unwrap_or_default();
-            correct += pred
-                .iter()
-                .zip(labels)
-                .filter(|(p, y)| **p as usize == **y)
-                .count();
+            correct += hits(e.argmin(1).squeeze_dim(1), labels);
         }
         correct as f64 / n as f64
     });

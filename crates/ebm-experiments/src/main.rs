@@ -298,7 +298,12 @@ fn main() -> Result<()> {
             }
             let start = std::time::Instant::now();
             let all: Vec<usize> = (0..splits.train.len()).collect();
-            let (x, _) = ebm_data::images_to_tensor(&splits.train, &all, ebm_data::Dequantize::Uniform, &device);
+            let (x, _) = ebm_data::images_to_tensor(
+                &splits.train,
+                &all,
+                ebm_data::Dequantize::Uniform,
+                &device,
+            );
             let dims = x.dims();
             let _ = x.slice(0..1).into_data();
             println!(

@@ -40,6 +40,36 @@ fn mean_of<const D: usize>(t: Tensor<D>) -> f64 {
     t.mean().into_scalar::<f64>()
 }
 
+/// A chain state or proposal: samples, their energies, their input gradients.
+type State<const D: usize> = (Tensor<D>, Tensor<1>, Tensor<D>);
+
+/// Accepts each chain's proposal with probability `min(1, exp(log_alpha))`, keeps the current
+/// state otherwise, and reports the step (with its acceptance rate) to the observer.
+fn metropolis<const D: usize>(
+    step: usize,
+    log_alpha: Tensor<1>,
+    (x, e, g): State<D>,
+    (xp, ep, gp): State<D>,
+    observer: &mut dyn Observer,
+) -> State<D> {
+    let accept_b = accept_mask(log_alpha);
+    let accept = broadcast(&accept_b);
+    let start = observer.wants_stats().then(|| x.clone());
+    let x = blend(x, xp, &accept);
+    let g = blend(g, gp, &accept);
+    let e = blend(e, ep, &accept_b);
+    if let Some(start) = start {
+        observer.on_step(&StepStats {
+            step,
+            mean_energy: mean_of(e.clone()),
+            mean_abs_grad: mean_of(g.clone().abs()),
+            mean_move: mean_of((x.clone() - start).abs()),
+            acceptance: Some(mean_of(accept_b)),
+        });
+    }
+    (x, e, g)
+}
+
 /// Metropolis-adjusted Langevin (MALA): proposal `x' = x - eps * grad E(x) + N(0, 2 eps)`,
 /// accepted with the Metropolis-Hastings ratio of the two Gaussian proposal densities.
 #[derive(Config, Debug)]
@@ -79,21 +109,7 @@ impl MalaConfig {
                 per_sample_sum((x.clone() - prop.clone() + g_p.clone() * eps).powi_scalar(2));
             let forth = per_sample_sum((prop.clone() - x.clone() + g.clone() * eps).powi_scalar(2));
             let log_alpha = e.clone() - e_p.clone() + (forth - back) / (4.0 * eps);
-            let accept_b = accept_mask(log_alpha.clone());
-            let accept = broadcast(&accept_b);
-            let start = observer.wants_stats().then(|| x.clone());
-            x = blend(x, prop, &accept);
-            g = blend(g, g_p, &accept);
-            e = blend(e, e_p, &accept_b);
-            if let Some(start) = start {
-                observer.on_step(&StepStats {
-                    step,
-                    mean_energy: mean_of(e.clone()),
-                    mean_abs_grad: mean_of(g.clone().abs()),
-                    mean_move: mean_of((x.clone() - start).abs()),
-                    acceptance: Some(mean_of(accept_b.clone())),
-                });
-            }
+            (x, e, g) = metropolis(step, log_alpha, (x, e, g), (prop, e_p, g_p), observer);
         }
         x
     }
@@ -153,21 +169,7 @@ impl HmcConfig {
             }
             let h0 = e.clone() + per_sample_sum(p0.powi_scalar(2)) * 0.5;
             let h1 = en.clone() + per_sample_sum(p.powi_scalar(2)) * 0.5;
-            let accept_b = accept_mask(h0 - h1);
-            let accept = broadcast(&accept_b);
-            let start = observer.wants_stats().then(|| x.clone());
-            x = blend(x, xn, &accept);
-            g = blend(g, gn, &accept);
-            e = blend(e, en, &accept_b);
-            if let Some(start) = start {
-                observer.on_step(&StepStats {
-                    step,
-                    mean_energy: mean_of(e.clone()),
-                    mean_abs_grad: mean_of(g.clone().abs()),
-                    mean_move: mean_of((x.clone() - start).abs()),
-                    acceptance: Some(mean_of(accept_b.clone())),
-                });
-            }
+            (x, e, g) = metropolis(step, h0 - h1, (x, e, g), (xn, en, gn), observer);
         }
         x
     }
