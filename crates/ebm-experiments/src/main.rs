@@ -150,6 +150,29 @@ enum Command {
     },
 }
 
+/// Loads the run's dataset; when files are missing and the dataset can be downloaded, tries
+/// the download first (and reports both failures if it cannot).
+fn load_or_download(
+    cfg: &TrainConfig,
+    dir: &std::path::Path,
+) -> Result<ebm_experiments::data::Splits> {
+    match load_data(cfg, dir) {
+        Ok(data) => Ok(data),
+        Err(missing) => {
+            let Ok(name) = DatasetName::parse(&cfg.dataset) else {
+                return Err(missing);
+            };
+            if name == DatasetName::Mnist10k {
+                return Err(missing);
+            }
+            eprintln!("{missing:#}\ntrying to download {} ...", name.name());
+            download_dataset(name, dir, &DownloadOptions::default())
+                .map_err(|e| e.context(format!("{missing:#}")))?;
+            load_data(cfg, dir)
+        }
+    }
+}
+
 fn default_run_dir(preset: &str) -> PathBuf {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -206,7 +229,7 @@ fn main() -> Result<()> {
             if let Some(s) = seed {
                 cfg.seed = s;
             }
-            let data = load_data(&cfg, &data_dir(dir.as_deref()))?;
+            let data = load_or_download(&cfg, &data_dir(dir.as_deref()))?;
             eprintln!(
                 "training {} on {} ({} images) on {spec}, {} iterations, batch {} -> {}",
                 cfg.preset,
