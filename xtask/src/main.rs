@@ -5,7 +5,7 @@
 //! cargo xtask [--features F[,G]] <train|sample|eval|bench|devices|data> [ARGS...]
 //!     -> cargo run --release -p ebm-experiments [--features F,G] -- <command> [ARGS...]
 //! cargo xtask [--features F[,G]] test [ARGS...]
-//!     -> cargo test --workspace --release --features ebm-experiments/wgpu[,F,G] [ARGS...]
+//!     -> cargo test --workspace --release --features ebm-tests/wgpu[,ebm-experiments/F,...] [ARGS...]
 //! ```
 //!
 //! Features name Burn backends: flex (default), wgpu, vulkan, metal, cuda, ndarray.
@@ -54,11 +54,11 @@ fn main() -> ExitCode {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     match command.as_str() {
         "test" => {
-            let mut all = vec!["wgpu".to_string()];
-            all.extend(features.iter().cloned());
-            all.dedup();
+            // The end-to-end package's `wgpu` feature turns on the backend agreement test.
+            let mut all = vec!["ebm-tests/wgpu".to_string()];
+            all.extend(qualified(&features));
             cargo.args(["test", "--workspace", "--release", "--features"]);
-            cargo.arg(qualified(&all).join(","));
+            cargo.arg(all.join(","));
             cargo.args(rest);
         }
         c if BINARY_COMMANDS.contains(&c) => {

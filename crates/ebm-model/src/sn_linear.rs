@@ -118,4 +118,35 @@ mod tests {
             "ratio {max}: the layer should not be much flatter than norm 1"
         );
     }
+
+    #[test]
+    fn training_forwards_advance_u_and_plain_forwards_do_not() {
+        let device = Device::flex();
+        let layer = SnLinearConfig::new(16, 8).init(&device.clone().autodiff());
+        let u = |l: &SnLinear| {
+            l.spectral
+                .as_ref()
+                .unwrap()
+                .u()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let u0 = u(&layer);
+        let _ = layer.forward(Tensor::random(
+            [4, 16],
+            Distribution::Default,
+            &device.clone().autodiff(),
+        ));
+        let u1 = u(&layer);
+        assert_ne!(u0, u1, "a training forward must advance u");
+        let norm: f32 = u1.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!(
+            (norm - 1.0).abs() < 1e-5,
+            "u is a unit vector after an update, |u| = {norm}"
+        );
+        let plain = layer.valid();
+        let _ = plain.forward(Tensor::random([4, 16], Distribution::Default, &device));
+        assert_eq!(u(&plain), u1, "evaluation must not change u");
+    }
 }

@@ -78,7 +78,10 @@ impl SpectralNorm {
             u.dims()
         );
         let (sigma, u_next) = power_iteration(w.clone(), u, self.iterations);
-        if w.is_require_grad() {
+        // `w` is usually a reshape or transpose of the parameter, so ask whether it is part of
+        // a recorded graph (it derives from a parameter that requires gradients), not whether
+        // it is itself a leaf that requires them.
+        if w.is_tracked() {
             self.u.update(u_next.detach());
             // Fold the per-thread update into the stored value now, so that a save right after a
             // training step records the current `u`.
