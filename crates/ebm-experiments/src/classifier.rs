@@ -111,18 +111,25 @@ pub fn load_or_train(
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(1e-3, model, grads);
         }
-        let dir = cache.parent().context("cache path has a folder")?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tmp = cache.with_extension("tmp.bpk");
-        model
-            .clone()
-            .save_file(&tmp)
-            .map_err(|e| anyhow::anyhow!("writing {}: {e:?}", tmp.display()))?;
-        std::fs::rename(&tmp, cache).with_context(|| format!("renaming {}", tmp.display()))?;
+        // A read-only data directory (a shared dataset mount) only costs the cache.
+        if let Err(e) = save_cache(&model, cache) {
+            eprintln!("warning: the classifier is not cached: {e:#}");
+        }
         model.valid()
     };
     let acc = accuracy(&classifier, test, device);
     Ok((classifier, acc))
+}
+
+fn save_cache(model: &Classifier, cache: &Path) -> Result<()> {
+    let dir = cache.parent().context("cache path has a folder")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = cache.with_extension("tmp.bpk");
+    model
+        .clone()
+        .save_file(&tmp)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e:?}", tmp.display()))?;
+    std::fs::rename(&tmp, cache).with_context(|| format!("renaming {}", tmp.display()))
 }
 
 /// How many of the predicted class indices `pred` (`[n]`) equal `labels`.
