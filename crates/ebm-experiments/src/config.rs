@@ -61,8 +61,9 @@ pub struct TrainConfig {
     /// Samples in a grid.
     #[config(default = 64)]
     pub grid_size: usize,
-    /// Stop (with a checkpoint and final samples) once this many training seconds have
-    /// passed, even before `iterations`; `None`: no time limit.
+    /// Stop (with a checkpoint and final samples) once this invocation has trained for this
+    /// many seconds, even before `iterations`; a `--resume` gets the same budget again.
+    /// `None`: no time limit.
     #[config(default = "None")]
     pub time_limit_secs: Option<f64>,
     /// Divergence guard.

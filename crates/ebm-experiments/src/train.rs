@@ -229,6 +229,8 @@ pub fn train(
         .with_context(|| format!("opening {}", paths.metrics().display()))?;
     let b = config.batch_size;
     let mut last_negatives: Option<Tensor<4>> = None;
+    // Training seconds of this invocation, for `time_limit_secs`.
+    let mut session_seconds = 0.0;
 
     while state.iteration < config.iterations {
         let started = Instant::now();
@@ -336,9 +338,10 @@ pub fn train(
                 config,
             )?;
         }
+        session_seconds += started.elapsed().as_secs_f64();
         let out_of_time = config
             .time_limit_secs
-            .is_some_and(|limit| state.seconds >= limit);
+            .is_some_and(|limit| session_seconds >= limit);
         if state.iteration % config.checkpoint_every == 0
             || state.iteration == config.iterations
             || out_of_time
@@ -348,8 +351,8 @@ pub fn train(
         last_negatives = Some(x_neg);
         if out_of_time {
             progress.say(&format!(
-                "time limit of {:.0} s reached at iteration {}",
-                state.seconds, state.iteration
+                "time limit of {session_seconds:.0} s reached at iteration {}",
+                state.iteration
             ));
             break;
         }
