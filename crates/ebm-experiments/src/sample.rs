@@ -97,17 +97,7 @@ pub fn sample_run(
         label,
         device,
     );
-    let values = x
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let path = out.unwrap_or_else(|| run.join("samples").join("sample.png"));
-    if config.dataset.starts_with("toy2d:") {
-        let energies = crate::train::energy_map(&plain, 64, device)?;
-        crate::grid::write_energy_map(&path, &energies, 64, &values, 4)?;
-    } else {
-        crate::grid::write_grid(&path, &values, shape, 2)?;
-    }
+    crate::train::write_png(&path, x, &plain, config.dataset.starts_with("toy2d:"), 2)?;
     Ok(path)
 }

@@ -393,31 +393,38 @@ fn write_samples(
     plain: &EnergyNet,
     config: &TrainConfig,
 ) -> Result<()> {
-    let [n, c, h, w] = x.dims();
+    let [n, _, h, _] = x.dims();
     let take = n.min(config.grid_size);
+    write_png(
+        &paths.samples().join(format!("{tag}.png")),
+        x.clone().slice(0..take),
+        plain,
+        config.dataset.starts_with("toy2d:"),
+        if h <= 32 { 2 } else { 1 },
+    )
+}
+
+/// Writes samples `x` as a PNG: an image grid scaled `scale` times, or for toy 2-D data the
+/// model's energy map with the samples drawn on it.
+pub fn write_png(
+    path: &Path,
+    x: Tensor<4>,
+    plain: &EnergyNet,
+    toy: bool,
+    scale: usize,
+) -> Result<()> {
+    let [_, c, h, w] = x.dims();
+    let device = x.device();
     let values = x
-        .clone()
-        .slice(0..take)
         .into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    if config.dataset.starts_with("toy2d:") {
-        let energies = energy_map(plain, 64, &x.device())?;
-        write_energy_map(
-            &paths.samples().join(format!("{tag}.png")),
-            &energies,
-            64,
-            &values,
-            4,
-        )
+    if toy {
+        let energies = energy_map(plain, 64, &device)?;
+        write_energy_map(path, &energies, 64, &values, 4)
     } else {
-        write_grid(
-            &paths.samples().join(format!("{tag}.png")),
-            &values,
-            [c, h, w],
-            if h <= 32 { 2 } else { 1 },
-        )
+        write_grid(path, &values, [c, h, w], scale)
     }
 }
 
