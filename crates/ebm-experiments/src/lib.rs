@@ -5,6 +5,7 @@
 //! touches the network; the libraries below it do none of that.
 
 pub mod bench;
+pub mod bench_train;
 pub mod checkpoint;
 pub mod classifier;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod grid;
 pub mod model;
 pub mod optim;
 pub mod presets;
+pub mod reference;
 pub mod sample;
 pub mod stats;
 pub mod train;

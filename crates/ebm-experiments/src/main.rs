@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use burn::config::Config;
 use clap::{Parser, Subcommand};
-use ebm_experiments::bench::{BenchNet, bench_network};
+use ebm_experiments::bench::{BenchNet, BenchOptions, run_bench};
 use ebm_experiments::config::TrainConfig;
 use ebm_experiments::data::{DatasetName, data_dir, load};
 use ebm_experiments::device::{compiled_backends, select_device};
@@ -132,19 +132,42 @@ enum Command {
     Data(DataCommand),
     /// List the backends compiled into this binary and the default device.
     Devices,
-    /// Time one Langevin-step evaluation (energy + input gradient) of ResNet32 and MnistNet,
-    /// with the parameters on the plain device and on the autodiff device.
+    /// Benchmark: Langevin steps/s and CD training-iteration time of ResNet32 and MnistNet, peak
+    /// memory of a training run and data loading, beside the PyTorch reference when torch is
+    /// available (interleaved, medians).
     Bench {
         /// flex, wgpu, vulkan, metal, cuda or ndarray, optionally :INDEX (default: best compiled in).
         #[arg(long)]
         device: Option<String>,
         /// Batch size.
-        #[arg(long, default_value_t = 32)]
+        #[arg(long, default_value_t = 128)]
         batch: usize,
-        /// Timed evaluations per configuration (the median is reported).
+        /// Interleaved rounds of Langevin-step measurements (the median is reported).
         #[arg(long, default_value_t = 5)]
         reps: usize,
-        /// Also write the rows as JSON to this file.
+        /// Training iterations timed per implementation (0 skips training).
+        #[arg(long, default_value_t = 2)]
+        train_iters: usize,
+        /// Langevin steps per training iteration (K).
+        #[arg(long, default_value_t = 60)]
+        train_steps: usize,
+        /// Networks, comma-separated: resnet32, mnistnet.
+        #[arg(long, default_value = "resnet32,mnistnet", value_delimiter = ',')]
+        networks: Vec<String>,
+        /// Python with torch for the PyTorch reference (default: .venv-torch/bin/python, then
+        /// python3, whichever imports torch).
+        #[arg(long)]
+        python: Option<PathBuf>,
+        /// Measure ebm only, even when torch is available.
+        #[arg(long)]
+        no_reference: bool,
+        /// Skip the extra rows (params on autodiff, Burn's own conv2d).
+        #[arg(long)]
+        no_variants: bool,
+        /// Data directory for the data-loading part (default: $EBM_DATA_DIR, else data/).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Also write everything as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
     },
@@ -347,28 +370,43 @@ fn main() -> Result<()> {
             device,
             batch,
             reps,
+            train_iters,
+            train_steps,
+            networks,
+            python,
+            no_reference,
+            no_variants,
+            data_dir: dir,
             json,
         } => {
-            anyhow::ensure!(batch > 0 && reps > 0, "--batch and --reps must be positive");
-            let (spec, device) = select_device(device.as_deref())?;
-            println!("device {spec}, batch {batch}, median of {reps}");
-            println!(
-                "{:<10} {:>10} {:>9} {:>12} {:>12}",
-                "network", "weights", "params", "s/step", "images/s"
+            anyhow::ensure!(
+                batch > 0 && reps > 0 && train_steps > 0,
+                "--batch, --reps and --train-steps must be positive"
             );
-            let mut rows = Vec::new();
-            for net in [BenchNet::ResNet32, BenchNet::MnistNet] {
-                for r in bench_network(net, batch, reps, &device) {
-                    println!(
-                        "{:<10} {:>10} {:>9} {:>12.4} {:>12.1}",
-                        r.network, r.weights, r.params_on, r.seconds_per_step, r.images_per_second
-                    );
-                    rows.push(r);
-                }
-            }
+            let (spec, device) = select_device(device.as_deref())?;
+            let opts = BenchOptions {
+                networks: networks
+                    .iter()
+                    .map(|n| BenchNet::parse(n.trim()))
+                    .collect::<Result<_>>()?,
+                batch,
+                reps,
+                train_iters,
+                train_steps,
+                python,
+                no_reference,
+                variants: !no_variants,
+                data_dir: dir,
+                device_spec: spec.to_string(),
+                exe: std::env::current_exe().context("locating the ebm executable")?,
+                threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            };
+            let report = run_bench(&opts, &device)?;
             if let Some(path) = json {
-                let text = serde_json::to_string_pretty(&rows)?;
-                std::fs::write(&path, text).with_context(|| format!("writing {path:?}"))?;
+                let text = serde_json::to_string_pretty(&report)?;
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("\nwrote {}", path.display());
             }
         }
     }

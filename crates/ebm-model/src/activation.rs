@@ -2,7 +2,7 @@
 
 use burn::config::Config;
 use burn::tensor::Tensor;
-use burn::tensor::activation::{leaky_relu, relu, sigmoid};
+use burn::tensor::activation::{leaky_relu, relu};
 
 /// A pointwise nonlinearity.
 ///
@@ -24,7 +24,7 @@ impl Activation {
     /// Applies the activation elementwise.
     pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Activation::Swish => x.clone() * sigmoid(x),
+            Activation::Swish => crate::fast_ops::swish(x),
             Activation::LeakyRelu => leaky_relu(x, 0.2),
             Activation::Relu => relu(x),
         }

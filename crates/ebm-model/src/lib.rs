@@ -19,6 +19,9 @@ pub mod activation;
 pub mod conditioning;
 pub mod count;
 pub mod energy;
+pub mod fast_ops;
+#[cfg(feature = "flex")]
+pub mod flex_ext;
 pub mod init;
 pub mod mlp;
 pub mod mnist_net;
@@ -27,11 +30,16 @@ pub mod resnet;
 pub mod sn_conv;
 pub mod sn_linear;
 pub mod spectral;
+#[cfg(feature = "flex")]
+pub mod swish_kernel;
+#[cfg(feature = "flex")]
+pub mod winograd;
 
 pub use activation::Activation;
 pub use conditioning::one_hot;
 pub use count::weight_count;
 pub use energy::EnergyModel;
+pub use fast_ops::{Kernels, conv3x3_same, kernels, set_kernels, swish};
 pub use init::WeightInit;
 pub use mlp::{MlpEnergy, MlpEnergyConfig};
 pub use mnist_net::{MnistNet, MnistNetConfig};

@@ -6,6 +6,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 
+use crate::fast_ops::conv3x3_same;
 use crate::init::WeightInit;
 use crate::spectral::{SpectralMode, SpectralNorm};
 
@@ -116,6 +117,10 @@ impl SnConv2d {
             [1, 1],
             1,
         );
+        if k == 3 && s == 1 {
+            // SAME padding of a 3x3 stride-1 kernel is 1 on every side.
+            return conv3x3_same(x, self.effective_weight());
+        }
         conv2d(x, self.effective_weight(), None, options)
     }
 }

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `cargo xtask bench`: the same networks and the same work as the Rust
+toolkit, timed one measurement at a time on request so that the two can be interleaved.
+
+Networks (mirroring crates/ebm-model): ResNet32 (CIFAR-10, 3x32x32; stem 3x3 conv to 128
+channels, six residual blocks 128d, 128, 256d, 256, 256d, 256 with 3x3 convs, swish, 2x2 average
+pool after the residual sum of a "d" block, sum over H and W, linear to one energy; optional
+class-conditional biases and gains) and MnistNet (1x28x28; 3x3 conv to 64, then 4x4 stride-2
+convs to 64, 128, 256 with TensorFlow SAME padding, swish, linear 4096 -> 128 -> 1). Every conv
+and the hidden linear layer are spectrally normalised with one power iteration per forward.
+
+Protocol on stdin/stdout, one command per line, one JSON answer per line:
+  {"op": "step", "net": "resnet32", "batch": 128}
+      one Langevin-step evaluation (energy + gradient with respect to the input only; the
+      parameters do not require gradients), seconds
+  {"op": "train", "net": "resnet32", "batch": 128, "steps": 60}
+      one contrastive-divergence iteration: `steps` Langevin steps (step size, noise, clip of
+      the preset) from uniform noise, then energies of positives and negatives in one forward,
+      loss E+ - E- + (E+^2 + E-^2), backward, Adam step; seconds
+  {"op": "info"} -> torch version, threads
+  {"op": "quit"}
+
+Install: python3 -m venv .venv-torch && .venv-torch/bin/pip install torch
+(the CPU-only wheel: --index-url https://download.pytorch.org/whl/cpu). Then
+`cargo xtask bench --python .venv-torch/bin/python`.
+"""
+import json
+import warnings
+
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def swish(x):
+    return x * torch.sigmoid(x)
+
+
+class SnConv(nn.Module):
+    """Conv without bias, spectrally normalised (u kept as a buffer, one power iteration)."""
+
+    def __init__(self, c_in, c_out, k, stride=1, cap=False, near_zero=False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(c_out, c_in, k, k))
+        if near_zero:
+            nn.init.normal_(self.weight, 0.0, 1e-10)
+        else:
+            nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+        self.register_buffer("u", torch.randn(1, c_out))
+        self.k, self.stride, self.cap = k, stride, cap
+
+    def effective_weight(self):
+        w = self.weight.reshape(self.weight.shape[0], -1)
+        with torch.no_grad():
+            v = F.normalize(self.u @ w, dim=1)
+            u = F.normalize(v @ w.t(), dim=1)
+            if self.weight.requires_grad:
+                self.u.copy_(u)
+        sigma = (u @ w @ v.t()).reshape(())
+        scale = (sigma.clamp(max=1.0) / (sigma + 1e-6)) if self.cap else 1.0 / sigma
+        return self.weight * scale
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        pads = []
+        for size in (w, h):
+            out = -(-size // self.stride)
+            total = max((out - 1) * self.stride + self.k - size, 0)
+            pads += [total // 2, total - total // 2]
+        if pads[0] == pads[1] == pads[2] == pads[3]:
+            return F.conv2d(x, self.effective_weight(), None, self.stride, pads[0])
+        return F.conv2d(F.pad(x, pads), self.effective_weight(), None, self.stride)
+
+
+class SnLinear(nn.Module):
+    def __init__(self, n_in, n_out, sn=True):
+        super().__init__()
+        self.linear = nn.Linear(n_in, n_out)
+        self.sn = sn
+        if sn:
+            self.register_buffer("u", torch.randn(1, n_out))
+
+    def forward(self, x):
+        w = self.linear.weight
+        if self.sn:
+            with torch.no_grad():
+                v = F.normalize(self.u @ w, dim=1)
+                u = F.normalize(v @ w.t(), dim=1)
+                if w.requires_grad:
+                    self.u.copy_(u)
+            w = w / (u @ w @ v.t()).reshape(())
+        return F.linear(x, w, self.linear.bias)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c_in, c_out, classes, down):
+        super().__init__()
+        k = classes or 1
+        self.conv_a = SnConv(c_in, c_out, 3)
+        self.conv_b = SnConv(c_out, c_out, 3, cap=True, near_zero=True)
+        self.shortcut = SnConv(c_in, c_out, 3) if c_in != c_out else None
+        self.bias_a = nn.Parameter(torch.zeros(k, c_in))
+        self.bias_b = nn.Parameter(torch.zeros(k, c_out))
+        self.gain_b = nn.Parameter(torch.ones(k, c_out))
+        self.gain_offset = nn.Parameter(torch.zeros(1, c_out)) if classes else None
+        self.down = down
+
+    def select(self, p, y):
+        v = (y @ p) if y is not None else p
+        return v[:, :, None, None]
+
+    def forward(self, x, y):
+        h = swish(self.conv_a(x + self.select(self.bias_a, y)))
+        h = self.conv_b(h + self.select(self.bias_b, y))
+        gain = self.select(self.gain_b, y)
+        if self.gain_offset is not None:
+            gain = gain + self.gain_offset[:, :, None, None]
+        r = h * gain + (self.shortcut(x) if self.shortcut is not None else x)
+        if self.down:
+            r = F.avg_pool2d(r, 2)
+        return swish(r)
+
+
+class ResNet32(nn.Module):
+    def __init__(self, classes=None):
+        super().__init__()
+        self.stem = SnConv(3, 128, 3)
+        specs = [(128, True), (128, False), (256, True), (256, False), (256, True), (256, False)]
+        blocks, c = [], 128
+        for ch, down in specs:
+            blocks.append(ResBlock(c, ch, classes, down))
+            c = ch
+        self.blocks = nn.ModuleList(blocks)
+        self.head = SnLinear(c, 1, sn=False)
+
+    def forward(self, x, y=None):
+        h = swish(self.stem(x))
+        for b in self.blocks:
+            h = b(h, y)
+        return self.head(swish(h).sum(dim=(2, 3))).reshape(-1)
+
+
+class MnistNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.ModuleList([
+            SnConv(1, 64, 3), SnConv(64, 64, 4, 2), SnConv(64, 128, 4, 2), SnConv(128, 256, 4, 2),
+        ])
+        self.fc = SnLinear(256 * 4 * 4, 128)
+        self.out = SnLinear(128, 1, sn=False)
+
+    def forward(self, x, y=None):
+        h = x
+        for c in self.convs:
+            h = swish(c(h))
+        return self.out(swish(self.fc(h.flatten(1)))).reshape(-1)
+
+
+# name: (constructor, input shape, classes, Langevin step, clip or None, noise)
+NETS = {
+    "resnet32": (lambda: ResNet32(10), (3, 32, 32), 10, 10.0, 0.01, 0.005),
+    "mnistnet": (MnistNet, (1, 28, 28), None, 1.0, None, 0.005),
+}
+_cache = {}
+
+
+def net(name):
+    if name not in _cache:
+        torch.manual_seed(0)
+        _cache[name] = NETS[name][0]()
+    return _cache[name]
+
+
+def labels(name, batch):
+    classes = NETS[name][2]
+    if classes is None:
+        return None
+    return F.one_hot(torch.arange(batch) % classes, classes).float()
+
+
+def input_grad(model, x, y):
+    x = x.detach().requires_grad_(True)
+    e = model(x, y)
+    (g,) = torch.autograd.grad(e.sum(), x)
+    return e.detach(), g
+
+
+def step(name, batch):
+    model = net(name)
+    model.requires_grad_(False)
+    shape = NETS[name][1]
+    x = torch.rand(batch, *shape)
+    y = labels(name, batch)
+    start = time.perf_counter()
+    input_grad(model, x, y)
+    return time.perf_counter() - start
+
+
+def train(name, batch, steps):
+    model = net(name)
+    _, shape, _, step_size, clip, noise = NETS[name]
+    opt = _cache.setdefault(name + "/adam", torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.0, 0.999)))
+    y = labels(name, batch)
+    x_pos = torch.rand(batch, *shape)
+    start = time.perf_counter()
+    model.requires_grad_(False)
+    x = torch.rand(batch, *shape)
+    for _ in range(steps):
+        x = x + noise * torch.randn_like(x)
+        _, g = input_grad(model, x, y)
+        if clip is not None:
+            g = g.clamp(-clip, clip)
+        x = (x - step_size * g).clamp(0.0, 1.0)
+    model.requires_grad_(True)
+    y_all = None if y is None else torch.cat([y, y])
+    e = model(torch.cat([x_pos, x.detach()]), y_all)
+    e_pos, e_neg = e[:batch], e[batch:]
+    loss = e_pos.mean() - e_neg.mean() + (e_pos.pow(2).mean() + e_neg.pow(2).mean())
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return time.perf_counter() - start
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--threads":
+        torch.set_num_threads(int(sys.argv[2]))
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        op = cmd["op"]
+        if op == "quit":
+            break
+        if op == "info":
+            ans = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+        elif op == "step":
+            ans = {"seconds": step(cmd["net"], cmd["batch"])}
+        elif op == "train":
+            ans = {"seconds": train(cmd["net"], cmd["batch"], cmd["steps"])}
+        else:
+            ans = {"error": f"unknown op {op}"}
+        print(json.dumps(ans), flush=True)
+
+
+if __name__ == "__main__":
+    main()

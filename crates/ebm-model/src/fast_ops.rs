@@ -1,0 +1,70 @@
+//! Operations that take the fastest path the device offers: 3x3 SAME convolutions and swish.
+//!
+//! On Burn's CPU backend (`burn-flex`, cargo feature `flex`) they run as kernels of this crate
+//! ([`crate::winograd`], [`crate::swish_kernel`]) registered as a Burn backend extension with
+//! their own backward passes ([`crate::flex_ext`]), so they work on the plain device and under
+//! autodiff alike. Every other device uses Burn's own operations.
+//!
+//! [`set_kernels`] forces Burn's operations everywhere (for benchmarks and comparisons).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::tensor::Tensor;
+use burn::tensor::activation::sigmoid;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+
+/// Which kernels the layers use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernels {
+    /// The fastest available: this crate's CPU kernels on `burn-flex`, Burn's elsewhere.
+    Fast,
+    /// Burn's own operations on every device.
+    Burn,
+}
+
+static FORCE_BURN: AtomicBool = AtomicBool::new(false);
+
+/// Chooses the kernels for all layers of this process.
+pub fn set_kernels(choice: Kernels) {
+    FORCE_BURN.store(choice == Kernels::Burn, Ordering::Relaxed);
+}
+
+/// The kernels chosen by [`set_kernels`] (default [`Kernels::Fast`]).
+pub fn kernels() -> Kernels {
+    if FORCE_BURN.load(Ordering::Relaxed) {
+        Kernels::Burn
+    } else {
+        Kernels::Fast
+    }
+}
+
+/// Burn's options for a 3x3 convolution with stride 1 and padding 1.
+pub fn same3x3_options() -> ConvOptions<2> {
+    ConvOptions::new([1, 1], [1, 1], [1, 1], 1)
+}
+
+/// True when the fast CPU kernels apply to a tensor on this device.
+#[cfg(feature = "flex")]
+fn fast<const D: usize>(x: &Tensor<D>) -> bool {
+    kernels() == Kernels::Fast && crate::flex_ext::is_flex(&x.device())
+}
+
+/// 3x3, stride-1, padding-1 convolution of `x` `[B, C_in, H, W]` with `weight`
+/// `[C_out, C_in, 3, 3]`, no bias; `[B, C_out, H, W]`.
+pub fn conv3x3_same(x: Tensor<4>, weight: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if fast(&x) {
+        return crate::flex_ext::conv3x3(x, weight);
+    }
+    conv2d(x, weight, None, same3x3_options())
+}
+
+/// Swish `x * sigmoid(x)`.
+pub fn swish<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    #[cfg(feature = "flex")]
+    if fast(&x) {
+        return crate::flex_ext::swish(x);
+    }
+    x.clone() * sigmoid(x)
+}
