@@ -13,6 +13,11 @@ use ebm_experiments::download::{DownloadOptions, download_dataset};
 use ebm_experiments::presets::{PRESETS, preset as preset_config};
 use ebm_experiments::train::{load_data, read_config, train};
 
+/// mimalloc keeps freed pages for reuse; the system allocator unmaps large blocks on free, so
+/// every Langevin step page-faulted its tensors in again (measured: `ebm bench`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "ebm", version, about = "Energy-based models on Burn")]
 struct Cli {

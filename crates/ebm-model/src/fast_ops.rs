@@ -1,7 +1,7 @@
-//! Operations that take the fastest path the device offers: 3x3 SAME convolutions and swish.
+//! Operations that take the fastest path the device offers: SAME convolutions and swish.
 //!
 //! On Burn's CPU backend (`burn-flex`, cargo feature `flex`) they run as kernels of this crate
-//! ([`crate::winograd`], [`crate::swish_kernel`]) registered as a Burn backend extension with
+//! ([`crate::winograd`], [`crate::im2col`], [`crate::swish_kernel`]) registered as a Burn backend extension with
 //! their own backward passes ([`crate::flex_ext`]), so they work on the plain device and under
 //! autodiff alike. Every other device uses Burn's own operations.
 //!
@@ -13,6 +13,8 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
+
+use crate::sn_conv::same_padding;
 
 /// Which kernels the layers use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,25 +41,29 @@ pub fn kernels() -> Kernels {
     }
 }
 
-/// Burn's options for a 3x3 convolution with stride 1 and padding 1.
-pub fn same3x3_options() -> ConvOptions<2> {
-    ConvOptions::new([1, 1], [1, 1], [1, 1], 1)
-}
-
 /// True when the fast CPU kernels apply to a tensor on this device.
 #[cfg(feature = "flex")]
 fn fast<const D: usize>(x: &Tensor<D>) -> bool {
     kernels() == Kernels::Fast && crate::flex_ext::is_flex(&x.device())
 }
 
-/// 3x3, stride-1, padding-1 convolution of `x` `[B, C_in, H, W]` with `weight`
-/// `[C_out, C_in, 3, 3]`, no bias; `[B, C_out, H, W]`.
-pub fn conv3x3_same(x: Tensor<4>, weight: Tensor<4>) -> Tensor<4> {
+/// Convolution of `x` `[B, C_in, H, W]` with a square kernel `weight` `[C_out, C_in, k, k]`,
+/// `stride` on both axes and TensorFlow SAME padding (output `ceil(H / stride)`; an odd total
+/// padding puts the extra row and column after), no bias.
+pub fn conv2d_same(x: Tensor<4>, weight: Tensor<4>, stride: usize) -> Tensor<4> {
     #[cfg(feature = "flex")]
     if fast(&x) {
-        return crate::flex_ext::conv3x3(x, weight);
+        return crate::flex_ext::conv_same(x, weight, stride);
     }
-    conv2d(x, weight, None, same3x3_options())
+    let [_, _, h, w] = x.dims();
+    let k = weight.dims()[2];
+    let options = ConvOptions::new_with_padding(
+        [stride, stride],
+        [same_padding(h, k, stride), same_padding(w, k, stride)],
+        [1, 1],
+        1,
+    );
+    conv2d(x, weight, None, options)
 }
 
 /// Swish `x * sigmoid(x)`.

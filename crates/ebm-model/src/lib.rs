@@ -18,10 +18,14 @@
 pub mod activation;
 pub mod conditioning;
 pub mod count;
+#[cfg(feature = "flex")]
+pub mod cpu_features;
 pub mod energy;
 pub mod fast_ops;
 #[cfg(feature = "flex")]
 pub mod flex_ext;
+#[cfg(feature = "flex")]
+pub mod im2col;
 pub mod init;
 pub mod mlp;
 pub mod mnist_net;
@@ -39,7 +43,7 @@ pub use activation::Activation;
 pub use conditioning::one_hot;
 pub use count::weight_count;
 pub use energy::EnergyModel;
-pub use fast_ops::{Kernels, conv3x3_same, kernels, set_kernels, swish};
+pub use fast_ops::{Kernels, conv2d_same, kernels, set_kernels, swish};
 pub use init::WeightInit;
 pub use mlp::{MlpEnergy, MlpEnergyConfig};
 pub use mnist_net::{MnistNet, MnistNetConfig};

@@ -2,11 +2,9 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 
-use crate::fast_ops::conv3x3_same;
+use crate::fast_ops::conv2d_same;
 use crate::init::WeightInit;
 use crate::spectral::{SpectralMode, SpectralNorm};
 
@@ -109,19 +107,7 @@ impl SnConv2d {
     /// - input: `[batch, C_in, H, W]`
     /// - output: `[batch, C_out, ceil(H / stride), ceil(W / stride)]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [_, _, h, w] = x.dims();
-        let (k, s) = (self.kernel_size, self.stride);
-        let options = ConvOptions::new_with_padding(
-            [s, s],
-            [same_padding(h, k, s), same_padding(w, k, s)],
-            [1, 1],
-            1,
-        );
-        if k == 3 && s == 1 {
-            // SAME padding of a 3x3 stride-1 kernel is 1 on every side.
-            return conv3x3_same(x, self.effective_weight());
-        }
-        conv2d(x, self.effective_weight(), None, options)
+        conv2d_same(x, self.effective_weight(), self.stride)
     }
 }
 

@@ -20,6 +20,8 @@
 
 use rayon::prelude::*;
 
+use crate::cpu_features::with_avx2;
+
 /// Output tile edge.
 const M: usize = 4;
 /// Kernel edge.
@@ -236,10 +238,11 @@ pub fn conv3x3(input: &[f32], shape: Nchw, kernel: &TransformedKernel) -> Vec<f3
     tiles.par_chunks(tc).for_each(|chunk| {
         SCRATCH.with_borrow_mut(|scratch| {
             scratch.reserve(shape.channels, c_out, tc);
-            scratch.run(input, shape, kernel, chunk, tc);
+            with_avx2(|| scratch.transform_input(input, shape, chunk, tc));
+            scratch.multiply(shape.channels, kernel, tc);
             // SAFETY: `out` points to `output`, alive until `for_each` returns; this chunk
             // writes only the pixels of its own tiles.
-            unsafe { scratch.write_output(out, shape, c_out, chunk, tc) };
+            with_avx2(|| unsafe { scratch.write_output(out, shape, c_out, chunk, tc) });
         })
     });
     output
@@ -270,15 +273,9 @@ impl Scratch {
         }
     }
 
-    /// Input transform and the 36 products for one chunk.
-    fn run(
-        &mut self,
-        input: &[f32],
-        shape: Nchw,
-        kernel: &TransformedKernel,
-        chunk: &[Tile],
-        tc: usize,
-    ) {
+    /// Input transform of one chunk.
+    #[inline(always)]
+    fn transform_input(&mut self, input: &[f32], shape: Nchw, chunk: &[Tile], tc: usize) {
         let c_in = shape.channels;
         let plane = shape.height * shape.width;
         for c in 0..c_in {
@@ -296,6 +293,10 @@ impl Scratch {
                 }
             }
         }
+    }
+
+    /// The 36 products of one chunk.
+    fn multiply(&mut self, c_in: usize, kernel: &TransformedKernel, tc: usize) {
         let c_out = kernel.c_out;
         for p in 0..POINTS {
             let u = kernel.data[p * c_in..].as_ptr();
@@ -363,6 +364,7 @@ impl Scratch {
     /// # Safety
     /// `out` must point to a live `[batch, c_out, height, width]` buffer of which no other
     /// thread writes these tiles' pixels.
+    #[inline(always)]
     unsafe fn write_output(
         &self,
         out: OutPtr,
@@ -397,6 +399,7 @@ impl Scratch {
 
 /// Copies the 6x6 input patch of `tile` (rows `y-1..y+5`, columns `x-1..x+5`, zero outside the
 /// image) into lane `lane` of `d`.
+#[inline(always)]
 fn gather(plane: &[f32], h: usize, w: usize, tile: &Tile, lane: usize, d: &mut [[Lane; A]; A]) {
     let interior = tile.y >= 1 && tile.x >= 1 && tile.y + A - 1 <= h && tile.x + A - 1 <= w;
     if interior {
@@ -422,7 +425,7 @@ fn gather(plane: &[f32], h: usize, w: usize, tile: &Tile, lane: usize, d: &mut [
 }
 
 /// `V = B^T d B` on every lane; returns the 36 points row-major.
-#[inline]
+#[inline(always)]
 fn input_transform(d: &[[Lane; A]; A]) -> [Lane; POINTS] {
     let mut t = [[[0.0f32; LANES]; A]; A];
     for i in 0..A {
@@ -450,7 +453,7 @@ fn input_transform(d: &[[Lane; A]; A]) -> [Lane; POINTS] {
 }
 
 /// `Y = A^T m A` on every lane.
-#[inline]
+#[inline(always)]
 fn output_transform(m: &[Lane; POINTS]) -> [[Lane; M]; M] {
     let mut t = [[[0.0f32; LANES]; A]; M];
     for i in 0..M {

@@ -1,0 +1,437 @@
+//! General 2-D convolution (square kernel, any stride, explicit possibly asymmetric zero
+//! padding) on host `f32` NCHW buffers, as im2col + GEMM one image at a time, images in
+//! parallel.
+//!
+//! Three passes, each one GEMM per image:
+//! - forward: `y_b (c_out x N) = W (c_out x K) . cols_b (K x N)`;
+//! - input gradient: `dcols_b = W^T . dy_b`, then scatter-added back (col2im) into `dx_b`;
+//! - weight gradient: `dW = sum_b dy_b . cols_b^T`, summed per thread, then across threads.
+//!
+//! `K = c_in * k * k` in the weight's own `[c_out, c_in, k, k]` order and `N = out_h * out_w`, so
+//! neither the weights nor the activations are ever transposed or converted to another layout.
+
+use rayon::prelude::*;
+
+use crate::cpu_features::with_avx2;
+
+/// Shape of one convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Input channels.
+    pub c_in: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// Kernel edge.
+    pub kernel: usize,
+    /// Stride (both axes).
+    pub stride: usize,
+    /// Zero rows above the input.
+    pub pad_top: usize,
+    /// Zero columns left of the input.
+    pub pad_left: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+}
+
+impl ConvGeometry {
+    fn k(&self) -> usize {
+        self.c_in * self.kernel * self.kernel
+    }
+
+    fn n(&self) -> usize {
+        self.out_h * self.out_w
+    }
+
+    fn in_plane(&self) -> usize {
+        self.c_in * self.in_h * self.in_w
+    }
+
+    fn out_plane(&self) -> usize {
+        self.c_out * self.n()
+    }
+
+    /// Input coordinate of output `o` at kernel offset `kk`, if inside the image (the
+    /// definition [`valid_range`] is checked against).
+    #[cfg(test)]
+    fn source(o: usize, kk: usize, stride: usize, pad: usize, size: usize) -> Option<usize> {
+        (o * stride + kk).checked_sub(pad).filter(|&i| i < size)
+    }
+}
+
+thread_local! {
+    /// Each worker's column buffer, kept between calls (it only grows).
+    static COLS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn with_cols<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    COLS.with_borrow_mut(|cols| {
+        if cols.len() < len {
+            cols.resize(len, 0.0);
+        }
+        f(&mut cols[..len])
+    })
+}
+
+/// Outputs `o` in `[lo, hi)` read input `o * stride + kk - pad` inside `[0, size)`.
+#[inline]
+fn valid_range(kk: usize, stride: usize, pad: usize, size: usize, outs: usize) -> (usize, usize) {
+    // o * stride + kk >= pad  <=>  o >= ceil((pad - kk) / stride)
+    let lo = pad.saturating_sub(kk).div_ceil(stride);
+    // o * stride + kk - pad <= size - 1  <=>  o <= (size - 1 + pad - kk) / stride
+    let hi = match (size + pad).checked_sub(kk + 1) {
+        Some(top) => (top / stride + 1).min(outs),
+        None => 0,
+    };
+    (lo.min(hi), hi)
+}
+
+/// Columns of one image: `cols[(ci * k + ky) * k + kx][oy * out_w + ox]`.
+#[inline(always)]
+fn im2col_body(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
+    let (k, n, s) = (g.kernel, g.n(), g.stride);
+    for ci in 0..g.c_in {
+        let plane = &x[ci * g.in_h * g.in_w..][..g.in_h * g.in_w];
+        for ky in 0..k {
+            let (y_lo, y_hi) = valid_range(ky, s, g.pad_top, g.in_h, g.out_h);
+            for kx in 0..k {
+                let (x_lo, x_hi) = valid_range(kx, s, g.pad_left, g.in_w, g.out_w);
+                let row = &mut cols[((ci * k + ky) * k + kx) * n..][..n];
+                row[..y_lo * g.out_w].fill(0.0);
+                row[y_hi * g.out_w..].fill(0.0);
+                for oy in y_lo..y_hi {
+                    let dst = &mut row[oy * g.out_w..][..g.out_w];
+                    let src = &plane[(oy * s + ky - g.pad_top) * g.in_w..][..g.in_w];
+                    dst[..x_lo].fill(0.0);
+                    dst[x_hi..].fill(0.0);
+                    let first = x_lo * s + kx - g.pad_left;
+                    if s == 1 {
+                        dst[x_lo..x_hi].copy_from_slice(&src[first..first + x_hi - x_lo]);
+                    } else {
+                        for (d, v) in dst[x_lo..x_hi]
+                            .iter_mut()
+                            .zip(src[first..].iter().step_by(s))
+                        {
+                            *d = *v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
+    with_avx2(|| im2col_body(x, g, cols))
+}
+
+/// Adds columns back onto one image's input gradient (the adjoint of [`im2col`]).
+#[inline(always)]
+fn col2im_body(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
+    let (k, n, s) = (g.kernel, g.n(), g.stride);
+    for ci in 0..g.c_in {
+        let plane = &mut dx[ci * g.in_h * g.in_w..][..g.in_h * g.in_w];
+        for ky in 0..k {
+            let (y_lo, y_hi) = valid_range(ky, s, g.pad_top, g.in_h, g.out_h);
+            for kx in 0..k {
+                let (x_lo, x_hi) = valid_range(kx, s, g.pad_left, g.in_w, g.out_w);
+                let row = &cols[((ci * k + ky) * k + kx) * n..][..n];
+                for oy in y_lo..y_hi {
+                    let src = &row[oy * g.out_w + x_lo..oy * g.out_w + x_hi];
+                    let dst = &mut plane[(oy * s + ky - g.pad_top) * g.in_w..][..g.in_w];
+                    let first = x_lo * s + kx - g.pad_left;
+                    if s == 1 {
+                        for (d, v) in dst[first..first + src.len()].iter_mut().zip(src) {
+                            *d += v;
+                        }
+                    } else {
+                        for (d, v) in dst[first..].iter_mut().step_by(s).zip(src) {
+                            *d += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
+    with_avx2(|| col2im_body(cols, g, dx))
+}
+
+/// `dst (m x n) = [dst +] lhs (m x k) . rhs (k x n)` with explicit (column, row) strides.
+#[allow(clippy::too_many_arguments)]
+fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [f32],
+    dst_strides: (isize, isize),
+    accumulate: bool,
+    lhs: &[f32],
+    lhs_strides: (isize, isize),
+    rhs: &[f32],
+    rhs_strides: (isize, isize),
+) {
+    let reach = |(cs, rs): (isize, isize), rows: usize, cols: usize| {
+        (rows.max(1) - 1) * rs as usize + (cols.max(1) - 1) * cs as usize + 1
+    };
+    assert!(dst.len() >= reach(dst_strides, m, n), "dst too short");
+    assert!(lhs.len() >= reach(lhs_strides, m, k), "lhs too short");
+    assert!(rhs.len() >= reach(rhs_strides, k, n), "rhs too short");
+    // SAFETY: the asserts above keep every addressed element inside the slices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            dst_strides.0,
+            dst_strides.1,
+            accumulate,
+            lhs.as_ptr(),
+            lhs_strides.0,
+            lhs_strides.1,
+            rhs.as_ptr(),
+            rhs_strides.0,
+            rhs_strides.1,
+            if accumulate { 1.0 } else { 0.0 },
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// Convolution of `x` `[batch, c_in, in_h, in_w]` with `w` `[c_out, c_in, k, k]`.
+pub fn forward(x: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32> {
+    assert_eq!(
+        x.len(),
+        batch * g.in_plane(),
+        "input does not match the geometry"
+    );
+    assert_eq!(
+        w.len(),
+        g.c_out * g.k(),
+        "weight does not match the geometry"
+    );
+    let mut y = vec![0.0f32; batch * g.out_plane()];
+    let (k, n) = (g.k(), g.n());
+    if y.is_empty() {
+        return y;
+    }
+    y.par_chunks_mut(g.out_plane())
+        .zip(x.par_chunks(g.in_plane()))
+        .for_each(|(y, x)| {
+            with_cols(k * n, |cols| {
+                im2col(x, g, cols);
+                let strides = |rs: usize| (1, rs as isize);
+                matmul(
+                    (g.c_out, n, k),
+                    y,
+                    strides(n),
+                    false,
+                    w,
+                    strides(k),
+                    cols,
+                    strides(n),
+                );
+            })
+        });
+    y
+}
+
+/// Input gradient from the output gradient `dy` `[batch, c_out, out_h, out_w]`.
+pub fn backward_input(dy: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32> {
+    assert_eq!(
+        dy.len(),
+        batch * g.out_plane(),
+        "gradient does not match the geometry"
+    );
+    assert_eq!(
+        w.len(),
+        g.c_out * g.k(),
+        "weight does not match the geometry"
+    );
+    let mut dx = vec![0.0f32; batch * g.in_plane()];
+    let (k, n) = (g.k(), g.n());
+    if dx.is_empty() {
+        return dx;
+    }
+    dx.par_chunks_mut(g.in_plane())
+        .zip(dy.par_chunks(g.out_plane()))
+        .for_each(|(dx, dy)| {
+            with_cols(k * n, |dcols| {
+                // dcols (k x n) = w^T (k x c_out) . dy (c_out x n); w^T's column stride is k.
+                let lhs = (k as isize, 1);
+                matmul(
+                    (k, n, g.c_out),
+                    dcols,
+                    (1, n as isize),
+                    false,
+                    w,
+                    lhs,
+                    dy,
+                    (1, n as isize),
+                );
+                col2im(dcols, g, dx);
+            })
+        });
+    dx
+}
+
+/// Weight gradient `[c_out, c_in, k, k]` from the input `x` and the output gradient `dy`.
+pub fn backward_weight(x: &[f32], dy: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
+    assert_eq!(
+        x.len(),
+        batch * g.in_plane(),
+        "input does not match the geometry"
+    );
+    assert_eq!(
+        dy.len(),
+        batch * g.out_plane(),
+        "gradient does not match the geometry"
+    );
+    let (k, n) = (g.k(), g.n());
+    let zero = || vec![0.0f32; g.c_out * k];
+    if batch == 0 || g.c_out * k == 0 {
+        return zero();
+    }
+    x.par_chunks(g.in_plane())
+        .zip(dy.par_chunks(g.out_plane()))
+        .fold(zero, |mut dw, (x, dy)| {
+            with_cols(k * n, |cols| {
+                im2col(x, g, cols);
+                // dw (c_out x k) += dy (c_out x n) . cols^T (n x k); cols^T's column stride is n.
+                let rhs = (n as isize, 1);
+                matmul(
+                    (g.c_out, k, n),
+                    &mut dw,
+                    (1, k as isize),
+                    true,
+                    dy,
+                    (1, n as isize),
+                    cols,
+                    rhs,
+                );
+            });
+            dw
+        })
+        .reduce(zero, |mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+            a
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn geometry() -> ConvGeometry {
+        // TensorFlow SAME for a 4x4 stride-2 kernel on 7x7: one row/column before, two after.
+        ConvGeometry {
+            c_in: 3,
+            c_out: 5,
+            kernel: 4,
+            stride: 2,
+            pad_top: 1,
+            pad_left: 1,
+            in_h: 7,
+            in_w: 7,
+            out_h: 4,
+            out_w: 4,
+        }
+    }
+
+    fn direct(x: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32> {
+        let mut y = vec![0.0f32; batch * g.out_plane()];
+        for b in 0..batch {
+            for o in 0..g.c_out {
+                for oy in 0..g.out_h {
+                    for ox in 0..g.out_w {
+                        let mut acc = 0.0f64;
+                        for i in 0..g.c_in {
+                            for ky in 0..g.kernel {
+                                for kx in 0..g.kernel {
+                                    let sy =
+                                        ConvGeometry::source(oy, ky, g.stride, g.pad_top, g.in_h);
+                                    let sx =
+                                        ConvGeometry::source(ox, kx, g.stride, g.pad_left, g.in_w);
+                                    if let (Some(iy), Some(ix)) = (sy, sx) {
+                                        let xv = x[((b * g.c_in + i) * g.in_h + iy) * g.in_w + ix];
+                                        let wv =
+                                            w[((o * g.c_in + i) * g.kernel + ky) * g.kernel + kx];
+                                        acc += (xv * wv) as f64;
+                                    }
+                                }
+                            }
+                        }
+                        y[((b * g.c_out + o) * g.out_h + oy) * g.out_w + ox] = acc as f32;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn dot(a: &[f32], b: &[f32]) -> f64 {
+        a.iter().zip(b).map(|(a, b)| (a * b) as f64).sum()
+    }
+
+    #[test]
+    fn valid_range_matches_the_bounds_check() {
+        for (kk, stride, pad, size, outs) in (0..5).flat_map(|kk| {
+            (1..4).flat_map(move |s| {
+                (0..4).flat_map(move |p| {
+                    (1..9usize).map(move |size| (kk, s, p, size, size.div_ceil(s)))
+                })
+            })
+        }) {
+            let want: Vec<usize> = (0..outs)
+                .filter(|&o| ConvGeometry::source(o, kk, stride, pad, size).is_some())
+                .collect();
+            let (lo, hi) = valid_range(kk, stride, pad, size, outs);
+            assert_eq!(
+                (lo..hi).collect::<Vec<_>>(),
+                want,
+                "{kk} {stride} {pad} {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn forward_matches_the_definition_and_gradients_are_adjoint() {
+        let g = geometry();
+        let batch = 3;
+        let x = pseudo_random(batch * g.in_plane(), 1);
+        let w = pseudo_random(g.c_out * g.k(), 2);
+        let y = forward(&x, batch, &g, &w);
+        for (a, b) in y.iter().zip(direct(&x, batch, &g, &w)) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        // <conv(x, w), r> = <x, dx(r)> = <w, dw(x, r)>.
+        let r = pseudo_random(y.len(), 3);
+        let lhs = dot(&y, &r);
+        let dx = backward_input(&r, batch, &g, &w);
+        let dw = backward_weight(&x, &r, batch, &g);
+        assert!((lhs - dot(&x, &dx)).abs() < 1e-4, "input adjoint");
+        assert!((lhs - dot(&w, &dw)).abs() < 1e-4, "weight adjoint");
+    }
+}
