@@ -112,12 +112,13 @@ fn im2col_body(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
                     let first = x_lo * s + kx - g.pad_left;
                     if s == 1 {
                         dst[x_lo..x_hi].copy_from_slice(&src[first..first + x_hi - x_lo]);
-                    } else {
-                        for (d, v) in dst[x_lo..x_hi]
-                            .iter_mut()
-                            .zip(src[first..].iter().step_by(s))
-                        {
-                            *d = *v;
+                    } else if x_hi > x_lo {
+                        // Index form with the bounds hoisted, so that it vectorises.
+                        let len = x_hi - x_lo;
+                        let src = &src[first..first + (len - 1) * s + 1];
+                        let dst = &mut dst[x_lo..x_hi];
+                        for j in 0..len {
+                            dst[j] = src[j * s];
                         }
                     }
                 }
@@ -149,9 +150,10 @@ fn col2im_body(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
                         for (d, v) in dst[first..first + src.len()].iter_mut().zip(src) {
                             *d += v;
                         }
-                    } else {
-                        for (d, v) in dst[first..].iter_mut().step_by(s).zip(src) {
-                            *d += v;
+                    } else if !src.is_empty() {
+                        let dst = &mut dst[first..first + (src.len() - 1) * s + 1];
+                        for (j, v) in src.iter().enumerate() {
+                            dst[j * s] += v;
                         }
                     }
                 }
