@@ -1,5 +1,5 @@
 //! `ebm bench`, training part: real `ebm train` runs in a child process, timed per iteration
-//! from their `metrics.jsonl`, with the child's peak resident memory.
+//! from their `metrics.jsonl`, with the peak resident memory the child reports.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -7,12 +7,14 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use ebm_data::{ImageSet, write_cifar10};
 
+use crate::memory::parse_peak_line;
+
 /// One finished `ebm train` child.
 #[derive(Clone, Debug)]
 pub struct TrainRun {
     /// Seconds of each training iteration (checkpoints and sample grids excluded).
     pub iteration_seconds: Vec<f64>,
-    /// Peak resident set of the child, MiB (`None` where the OS does not report it).
+    /// Peak resident set of the child, MiB, as it reports it (`None` where the OS does not).
     pub peak_rss_mib: Option<f64>,
 }
 
@@ -48,15 +50,17 @@ pub fn run_train(exe: &Path, args: &[String], run_dir: &Path) -> Result<TrainRun
         .args(args)
         .arg("--out")
         .arg(run_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let child = cmd
-        .spawn()
-        .with_context(|| format!("starting {} train", exe.display()))?;
-    let (ok, stderr, peak_rss_mib) = wait_with_peak_rss(child)?;
-    if !ok {
+        .stdout(Stdio::null());
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {} train", exe.display()))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
         bail!("`ebm train {}` failed:\n{stderr}", args.join(" "));
     }
+    // The child's own figure: the OS's per-child maximum would include this process's memory
+    // at the time of the spawn (the child shares it until exec).
+    let peak_rss_mib = parse_peak_line(&stderr);
     let metrics = run_dir.join("metrics.jsonl");
     let text = std::fs::read_to_string(&metrics)
         .with_context(|| format!("reading {}", metrics.display()))?;
@@ -82,44 +86,6 @@ pub fn run_train(exe: &Path, args: &[String], run_dir: &Path) -> Result<TrainRun
         iteration_seconds,
         peak_rss_mib,
     })
-}
-
-/// Waits for `child`; returns success, its stderr and its peak resident set in MiB.
-#[cfg(unix)]
-fn wait_with_peak_rss(mut child: std::process::Child) -> Result<(bool, String, Option<f64>)> {
-    use std::io::Read;
-    let mut stderr = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut stderr);
-    }
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: plain FFI call with valid pointers to locals; `pid` is our own unwaited child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if r != pid {
-        // Fall back to the portable wait (no memory figure).
-        let ok = child.wait().context("waiting for ebm train")?.success();
-        return Ok((ok, stderr, None));
-    }
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    // ru_maxrss is in KiB on Linux (bytes on macOS).
-    let kib = if cfg!(target_os = "macos") {
-        usage.ru_maxrss as f64 / 1024.0
-    } else {
-        usage.ru_maxrss as f64
-    };
-    Ok((ok, stderr, Some(kib / 1024.0)))
-}
-
-#[cfg(not(unix))]
-fn wait_with_peak_rss(child: std::process::Child) -> Result<(bool, String, Option<f64>)> {
-    let out = child.wait_with_output().context("waiting for ebm train")?;
-    Ok((
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        None,
-    ))
 }
 
 /// A fresh scratch directory for bench runs, removed when dropped.

@@ -14,6 +14,7 @@ pub mod device;
 pub mod download;
 pub mod eval;
 pub mod grid;
+pub mod memory;
 pub mod model;
 pub mod optim;
 pub mod presets;

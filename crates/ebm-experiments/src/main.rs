@@ -288,6 +288,9 @@ fn main() -> Result<()> {
                     .with_context(|| format!("writing {}", run.join("config.json").display()))?;
             }
             train(&cfg, &run, &data, &device, resume.is_some())?;
+            if let Some(mib) = ebm_experiments::memory::peak_rss_mib() {
+                eprintln!("{}", ebm_experiments::memory::peak_line(mib));
+            }
         }
         Command::Eval {
             run,
