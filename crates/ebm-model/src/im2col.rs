@@ -392,18 +392,7 @@ pub fn backward_weight(x: &[f32], dy: &[f32], batch: usize, g: &ConvGeometry) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::test_data::pseudo_random;
 
     fn geometry() -> ConvGeometry {
         // TensorFlow SAME for a 4x4 stride-2 kernel on 7x7: one row/column before, two after.

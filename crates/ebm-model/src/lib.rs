@@ -36,6 +36,8 @@ pub mod sn_linear;
 pub mod spectral;
 #[cfg(feature = "flex")]
 pub mod swish_kernel;
+#[cfg(all(test, feature = "flex"))]
+mod test_data;
 #[cfg(feature = "flex")]
 pub mod winograd;
 

@@ -490,6 +490,7 @@ fn axpy(acc: &mut Lane, c: f32, x: &Lane) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::pseudo_random;
 
     /// Direct SAME 3x3 cross-correlation, the definition.
     fn direct(input: &[f32], s: Nchw, kernel: &[f32], c_out: usize) -> Vec<f32> {
@@ -519,18 +520,6 @@ mod tests {
             }
         }
         out
-    }
-
-    fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
     }
 
     #[test]
