@@ -1,9 +1,9 @@
 //! Operations that take the fastest path the device offers: SAME convolutions and swish.
 //!
 //! On Burn's CPU backend (`burn-flex`, cargo feature `flex`) they run as kernels of this crate
-//! ([`crate::winograd`], [`crate::im2col`], [`crate::swish_kernel`]) registered as a Burn backend extension with
-//! their own backward passes ([`crate::flex_ext`]), so they work on the plain device and under
-//! autodiff alike. Every other device uses Burn's own operations.
+//! ([`crate::winograd`], [`crate::im2col`], [`crate::swish_kernel`]) registered as a Burn
+//! backend extension with their own backward passes ([`crate::flex_ext`]), so they work on the
+//! plain device and under autodiff alike. Every other device uses Burn's own operations.
 //!
 //! [`set_kernels`] forces Burn's operations everywhere (for benchmarks and comparisons).
 
@@ -12,9 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
 
-use crate::sn_conv::same_padding;
+use crate::sn_conv::same_conv_options;
 
 /// Which kernels the layers use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,13 +55,7 @@ pub fn conv2d_same(x: Tensor<4>, weight: Tensor<4>, stride: usize) -> Tensor<4> 
         return crate::flex_ext::conv_same(x, weight, stride);
     }
     let [_, _, h, w] = x.dims();
-    let k = weight.dims()[2];
-    let options = ConvOptions::new_with_padding(
-        [stride, stride],
-        [same_padding(h, k, stride), same_padding(w, k, stride)],
-        [1, 1],
-        1,
-    );
+    let options = same_conv_options(h, w, weight.dims()[2], stride);
     conv2d(x, weight, None, options)
 }
 

@@ -22,7 +22,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
 use crate::im2col::{self, ConvGeometry};
-use crate::sn_conv::same_padding;
+use crate::sn_conv::{same_conv_options, same_padding};
 use crate::swish_kernel;
 use crate::winograd::{Nchw, TransformedKernel, conv3x3 as winograd, flip_kernel};
 
@@ -114,19 +114,7 @@ fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize) -> (usize, ConvG
 
 /// Burn's options for the same convolution (the fallback for other dtypes).
 fn burn_options(g: &ConvGeometry) -> ConvOptions<2> {
-    let pad = |before: usize, size: usize, out: usize| {
-        let total = ((out - 1) * g.stride + g.kernel).saturating_sub(size);
-        (before, total - before)
-    };
-    ConvOptions::new_with_padding(
-        [g.stride, g.stride],
-        [
-            pad(g.pad_top, g.in_h, g.out_h),
-            pad(g.pad_left, g.in_w, g.out_w),
-        ],
-        [1, 1],
-        1,
-    )
+    same_conv_options(g.in_h, g.in_w, g.kernel, g.stride)
 }
 
 /// Winograd for 3x3 stride-1 kernels between layers with at least 8 channels each way; the

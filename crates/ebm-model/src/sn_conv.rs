@@ -2,6 +2,7 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
+use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::fast_ops::conv2d_same;
@@ -86,6 +87,20 @@ pub fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize)
     let out = size.div_ceil(stride);
     let total = ((out - 1) * stride + kernel).saturating_sub(size);
     (total / 2, total - total / 2)
+}
+
+/// Burn's options for a convolution of an `h x w` input with a square `kernel`, `stride` on
+/// both axes and TensorFlow SAME padding ([`same_padding`]).
+pub fn same_conv_options(h: usize, w: usize, kernel: usize, stride: usize) -> ConvOptions<2> {
+    ConvOptions::new_with_padding(
+        [stride, stride],
+        [
+            same_padding(h, kernel, stride),
+            same_padding(w, kernel, stride),
+        ],
+        [1, 1],
+        1,
+    )
 }
 
 impl SnConv2d {

@@ -4,10 +4,9 @@
 
 use burn::tensor::activation::sigmoid;
 use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 use ebm_model::flex_ext;
-use ebm_model::sn_conv::same_padding;
+use ebm_model::sn_conv::same_conv_options;
 
 /// max |a - b| / max(|b|, 1e-3): the relative error of the largest entry.
 fn rel_err<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
@@ -17,13 +16,7 @@ fn rel_err<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
 
 fn burn_conv(x: Tensor<4>, w: Tensor<4>, stride: usize) -> Tensor<4> {
     let [_, _, h, wd] = x.dims();
-    let k = w.dims()[2];
-    let options = ConvOptions::new_with_padding(
-        [stride, stride],
-        [same_padding(h, k, stride), same_padding(wd, k, stride)],
-        [1, 1],
-        1,
-    );
+    let options = same_conv_options(h, wd, w.dims()[2], stride);
     conv2d(x, w, None, options)
 }
 
