@@ -27,6 +27,8 @@ pub mod flex_ext;
 #[cfg(feature = "flex")]
 pub mod im2col;
 pub mod init;
+#[cfg(feature = "flex")]
+pub mod matmul;
 pub mod mlp;
 pub mod mnist_net;
 pub mod res_block;

@@ -4,6 +4,8 @@
 
 use rayon::prelude::*;
 
+use crate::cpu_features::with_avx2;
+
 /// Elements per parallel task.
 const CHUNK: usize = 1 << 15;
 
@@ -43,42 +45,12 @@ fn backward_scalar(x: &[f32], g: &mut [f32]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn forward_avx2(x: &[f32], y: &mut [f32]) {
-    forward_scalar(x, y)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn backward_avx2(x: &[f32], g: &mut [f32]) {
-    backward_scalar(x, g)
-}
-
-fn forward_chunk(x: &[f32], y: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the features the function is compiled for.
-        return unsafe { forward_avx2(x, y) };
-    }
-    forward_scalar(x, y)
-}
-
-fn backward_chunk(x: &[f32], g: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the features the function is compiled for.
-        return unsafe { backward_avx2(x, g) };
-    }
-    backward_scalar(x, g)
-}
-
 /// `x * sigmoid(x)` elementwise.
 pub fn swish(x: &[f32]) -> Vec<f32> {
     let mut y = vec![0.0f32; x.len()];
     y.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
-        .for_each(|(y, x)| forward_chunk(x, y));
+        .for_each(|(y, x)| with_avx2(|| forward_scalar(x, y)));
     y
 }
 
@@ -92,7 +64,7 @@ pub fn swish_backward(x: &[f32], grad: &mut [f32]) {
     );
     grad.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
-        .for_each(|(g, x)| backward_chunk(x, g));
+        .for_each(|(g, x)| with_avx2(|| backward_scalar(x, g)));
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 use rayon::prelude::*;
 
 use crate::cpu_features::with_avx2;
+use crate::matmul::matmul;
 
 /// Output tile edge.
 const M: usize = 4;
@@ -298,63 +299,30 @@ impl Scratch {
     /// The 36 products of one chunk.
     fn multiply(&mut self, c_in: usize, kernel: &TransformedKernel, tc: usize) {
         let c_out = kernel.c_out;
+        // u's rows are 36 * c_in apart in the kernel's [c_out][36][c_in] layout.
+        let u_rows = (1, (POINTS * c_in) as isize);
+        let tc_rows = (1, tc as isize);
         for p in 0..POINTS {
-            let u = kernel.data[p * c_in..].as_ptr();
-            let u_rs = (POINTS * c_in) as isize;
-            let v = self.v[p * c_in * tc..][..c_in * tc].as_ptr();
-            let m = self.m[p * c_out * tc..][..c_out * tc].as_mut_ptr();
-            let tc_i = tc as isize;
-            // m (c_out x tc) = u (c_out x c_in) . v (c_in x tc). With few output channels the
-            // transposed product m^T = v^T u^T keeps the GEMM's wide register tile busy.
-            // SAFETY: every (row, column) reached through these extents and strides lies in
-            // `kernel.data`, `self.v` or `self.m` (u's last row starts at
-            // (c_out - 1) * 36 * c_in + p * c_in and holds c_in values).
-            unsafe {
-                if c_out >= 16 {
-                    gemm::gemm(
-                        c_out,
-                        tc,
-                        c_in,
-                        m,
-                        1,
-                        tc_i,
-                        false,
-                        u,
-                        1,
-                        u_rs,
-                        v,
-                        1,
-                        tc_i,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                } else {
-                    gemm::gemm(
-                        tc,
-                        c_out,
-                        c_in,
-                        m,
-                        tc_i,
-                        1,
-                        false,
-                        v,
-                        tc_i,
-                        1,
-                        u,
-                        u_rs,
-                        1,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                }
+            let u = &kernel.data[p * c_in..];
+            let v = &self.v[p * c_in * tc..][..c_in * tc];
+            let m = &mut self.m[p * c_out * tc..][..c_out * tc];
+            if c_out >= 16 {
+                // m (c_out x tc) = u (c_out x c_in) . v (c_in x tc).
+                matmul((c_out, tc, c_in), m, tc_rows, false, u, u_rows, v, tc_rows);
+            } else {
+                // With few output channels the transposed product m^T = v^T u^T keeps the
+                // GEMM's wide register tile busy.
+                let t = |(cs, rs): (isize, isize)| (rs, cs);
+                matmul(
+                    (tc, c_out, c_in),
+                    m,
+                    t(tc_rows),
+                    false,
+                    v,
+                    t(tc_rows),
+                    u,
+                    t(u_rows),
+                );
             }
         }
     }
