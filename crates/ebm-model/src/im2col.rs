@@ -1,8 +1,8 @@
 //! General 2-D convolution (square kernel, any stride, explicit possibly asymmetric zero
-//! padding) on host `f32` NCHW buffers, as im2col + GEMM one image at a time, images in
-//! parallel.
+//! padding) on host `f32` NCHW buffers, as im2col + GEMM on groups of images (several small
+//! images side by side share one GEMM, [`group_size`]), groups in parallel.
 //!
-//! Three passes, each one GEMM per image:
+//! Three passes, each one GEMM per group `b` (columns of its images side by side):
 //! - forward: `y_b (c_out x N) = W (c_out x K) . cols_b (K x N)`;
 //! - input gradient: `dcols_b = W^T . dy_b`, then scatter-added back (col2im) into `dx_b`;
 //! - weight gradient: `dW = sum_b dy_b . cols_b^T`, summed per thread, then across threads.
@@ -213,6 +213,25 @@ fn places(images: usize, n: usize) -> impl Iterator<Item = Place> {
     })
 }
 
+/// The columns of a group of images `x`, side by side in `cols` (`k x images * n`).
+fn group_im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
+    let images = x.len() / g.in_plane();
+    for (x, at) in x.chunks_exact(g.in_plane()).zip(places(images, g.n())) {
+        im2col(x, g, cols, at);
+    }
+}
+
+/// A group's output gradient `[image][c_out][n]` as the `c_out x images * n` matrix the GEMMs
+/// read: `dy` itself for one image, else rearranged into `buf`.
+fn group_gradient<'a>(dy: &'a [f32], g: &ConvGeometry, buf: &'a mut [f32]) -> &'a [f32] {
+    if dy.len() == g.out_plane() {
+        dy
+    } else {
+        to_channel_major(dy, g.c_out, g.n(), buf);
+        buf
+    }
+}
+
 /// Convolution of `x` `[batch, c_in, in_h, in_w]` with `w` `[c_out, c_in, k, k]`.
 pub fn forward(x: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32> {
     check(x.len(), g.in_plane(), batch, "input");
@@ -230,9 +249,7 @@ pub fn forward(x: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32>
             let wc = images * n;
             with_cols(k * wc + g.c_out * wc, |buf| {
                 let (cols, out) = buf.split_at_mut(k * wc);
-                for (x, at) in x.chunks_exact(g.in_plane()).zip(places(images, n)) {
-                    im2col(x, g, cols, at);
-                }
+                group_im2col(x, g, cols);
                 // out (c_out x wc) = w (c_out x k) . cols (k x wc).
                 let dst = if images == 1 { &mut *y } else { &mut *out };
                 let rows = |rs: usize| (1, rs as isize);
@@ -271,12 +288,7 @@ pub fn backward_input(dy: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> 
             let wc = images * n;
             with_cols(k * wc + g.c_out * wc, |buf| {
                 let (dcols, dyg) = buf.split_at_mut(k * wc);
-                let rhs: &[f32] = if images == 1 {
-                    dy
-                } else {
-                    to_channel_major(dy, g.c_out, n, dyg);
-                    dyg
-                };
+                let rhs = group_gradient(dy, g, dyg);
                 // dcols (k x wc) = w^T (k x c_out) . dy (c_out x wc); w^T's column stride is k.
                 let rows = (1, wc as isize);
                 matmul(
@@ -314,15 +326,8 @@ pub fn backward_weight(x: &[f32], dy: &[f32], batch: usize, g: &ConvGeometry) ->
             let wc = images * n;
             with_cols(k * wc + g.c_out * wc, |buf| {
                 let (cols, dyg) = buf.split_at_mut(k * wc);
-                for (x, at) in x.chunks_exact(g.in_plane()).zip(places(images, n)) {
-                    im2col(x, g, cols, at);
-                }
-                let lhs: &[f32] = if images == 1 {
-                    dy
-                } else {
-                    to_channel_major(dy, g.c_out, n, dyg);
-                    dyg
-                };
+                group_im2col(x, g, cols);
+                let lhs = group_gradient(dy, g, dyg);
                 // dw (c_out x k) += dy (c_out x wc) . cols^T (wc x k); cols^T's column stride
                 // is wc.
                 let rows = (1, wc as isize);
