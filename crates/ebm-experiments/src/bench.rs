@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::bench_train::{Scratch, run_train, write_cifar_fixture};
-use crate::data::{DatasetName, load};
+use crate::data::{DatasetName, Splits, load};
 use crate::reference::{Reference, ReferenceInfo, find_python};
 
 /// Which networks `ebm bench` measures.
@@ -48,11 +48,11 @@ impl BenchNet {
         }
     }
 
-    /// The preset whose training iteration is timed, and its extra arguments.
-    fn train_preset(self) -> (&'static str, Vec<String>) {
+    /// The preset whose training iteration is timed.
+    fn train_preset(self) -> &'static str {
         match self {
-            BenchNet::ResNet32 => ("cifar10-cond", vec![]),
-            BenchNet::MnistNet => ("mnist-10k", vec![]),
+            BenchNet::ResNet32 => "cifar10-cond",
+            BenchNet::MnistNet => "mnist-10k",
         }
     }
 }
@@ -182,7 +182,7 @@ fn time_step<F: Fn(Tensor<4>) -> Tensor<1>>(energy: &F, x: &Tensor<4>) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-/// A network, its input, labels and weight count, built as training builds it.
+/// A network's weight count and one timed step per implementation row.
 struct StepSetup {
     weights: usize,
     measure: Vec<(String, Box<dyn Fn() -> f64>)>,
@@ -302,14 +302,14 @@ fn bench_train(
     scratch: &Path,
     reference: &mut Option<Reference>,
 ) -> Result<Vec<TrainRow>> {
-    let (preset, mut args) = network.train_preset();
+    let preset = network.train_preset();
     let data_dir = scratch.join("data");
     if network == BenchNet::ResNet32 {
         // Random images in the CIFAR-10 format: the shapes and the work of real CIFAR-10.
         write_cifar_fixture(&data_dir.join("cifar10"), opts.batch.max(100))?;
     }
     let big = "1000000000".to_string();
-    args.extend([
+    let args: Vec<String> = vec![
         preset.to_string(),
         "--device".into(),
         opts.device_spec.clone(),
@@ -329,7 +329,7 @@ fn bench_train(
         format!("checkpoint_every={big}"),
         "--set".into(),
         "time_limit_secs=null".into(),
-    ]);
+    ];
     let run_dir = scratch.join(format!("train-{}", network.name()));
     let run = run_train(&opts.exe, &args, &run_dir)?;
     let mut torch = Vec::new();
@@ -363,29 +363,35 @@ fn bench_train(
     Ok(rows)
 }
 
+/// Loads `name` from `dir` and turns its whole training set into a dequantised tensor on
+/// `device`, timing both steps (`ebm data info` and the bench's data part).
+pub fn time_loading(name: DatasetName, dir: &Path, device: &Device) -> Result<(Splits, DataRow)> {
+    let start = Instant::now();
+    let splits = load(name, dir)?;
+    let parse_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let all: Vec<usize> = (0..splits.train.len()).collect();
+    let (x, _) =
+        ebm_data::images_to_tensor(&splits.train, &all, ebm_data::Dequantize::Uniform, device);
+    // Reading a value back waits for an asynchronous backend.
+    let _ = x.slice(0..1).into_data();
+    let row = DataRow {
+        dataset: name.name().into(),
+        images: splits.train.len(),
+        parse_seconds,
+        tensor_seconds: start.elapsed().as_secs_f64(),
+    };
+    Ok((splits, row))
+}
+
 /// Load time of the embedded MNIST subset and of `fashion-mnist` where the data dir has it.
 fn bench_data(opts: &BenchOptions, device: &Device) -> Vec<DataRow> {
     let dir = crate::data::data_dir(opts.data_dir.as_deref());
-    let mut rows = Vec::new();
-    for name in [DatasetName::Mnist10k, DatasetName::FashionMnist] {
-        let start = Instant::now();
-        let Ok(splits) = load(name, &dir) else {
-            continue;
-        };
-        let parse_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let all: Vec<usize> = (0..splits.train.len()).collect();
-        let (x, _) =
-            ebm_data::images_to_tensor(&splits.train, &all, ebm_data::Dequantize::Uniform, device);
-        let _ = x.slice(0..1).into_data();
-        rows.push(DataRow {
-            dataset: name.name().into(),
-            images: splits.train.len(),
-            parse_seconds,
-            tensor_seconds: start.elapsed().as_secs_f64(),
-        });
-    }
-    rows
+    [DatasetName::Mnist10k, DatasetName::FashionMnist]
+        .into_iter()
+        .filter_map(|name| time_loading(name, &dir, device).ok())
+        .map(|(_, row)| row)
+        .collect()
 }
 
 fn ratio(r: Option<f64>) -> String {

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use ebm_data::{ImageSet, write_cifar10};
 
 use crate::memory::parse_peak_line;
+use crate::train::{MetricsLine, RunPaths};
 
 /// One finished `ebm train` child.
 #[derive(Clone, Debug)]
@@ -61,18 +62,17 @@ pub fn run_train(exe: &Path, args: &[String], run_dir: &Path) -> Result<TrainRun
     // The child's own figure: the OS's per-child maximum would include this process's memory
     // at the time of the spawn (the child shares it until exec).
     let peak_rss_mib = parse_peak_line(&stderr);
-    let metrics = run_dir.join("metrics.jsonl");
+    let metrics = RunPaths {
+        dir: run_dir.to_path_buf(),
+    }
+    .metrics();
     let text = std::fs::read_to_string(&metrics)
         .with_context(|| format!("reading {}", metrics.display()))?;
     let mut cumulative = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value =
+        let m: MetricsLine =
             serde_json::from_str(line).with_context(|| format!("parsing {}", metrics.display()))?;
-        cumulative.push(
-            v["seconds"]
-                .as_f64()
-                .context("metrics line without seconds")?,
-        );
+        cumulative.push(m.seconds);
     }
     let iteration_seconds = cumulative
         .iter()

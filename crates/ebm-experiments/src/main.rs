@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use burn::config::Config;
 use clap::{Parser, Subcommand};
-use ebm_experiments::bench::{BenchNet, BenchOptions, run_bench};
+use ebm_experiments::bench::{BenchNet, BenchOptions, run_bench, time_loading};
 use ebm_experiments::config::TrainConfig;
-use ebm_experiments::data::{DatasetName, data_dir, load};
+use ebm_experiments::data::{DatasetName, data_dir};
 use ebm_experiments::device::{compiled_backends, select_device};
 use ebm_experiments::download::{DownloadOptions, download_dataset};
 use ebm_experiments::presets::{PRESETS, preset as preset_config};
@@ -353,9 +353,7 @@ fn main() -> Result<()> {
         }) => {
             let (_, device) = select_device(device.as_deref())?;
             let name = DatasetName::parse(&name)?;
-            let start = std::time::Instant::now();
-            let splits = load(name, &data_dir(dir.as_deref()))?;
-            let secs = start.elapsed().as_secs_f64();
+            let (splits, times) = time_loading(name, &data_dir(dir.as_deref()), &device)?;
             for (split, set) in [("train", &splits.train), ("test", &splits.test)] {
                 println!(
                     "{} {split}: {} images of {:?}, per class {:?}",
@@ -365,20 +363,13 @@ fn main() -> Result<()> {
                     set.class_counts()
                 );
             }
-            let start = std::time::Instant::now();
-            let all: Vec<usize> = (0..splits.train.len()).collect();
-            let (x, _) = ebm_data::images_to_tensor(
-                &splits.train,
-                &all,
-                ebm_data::Dequantize::Uniform,
-                &device,
-            );
-            let dims = x.dims();
-            let _ = x.slice(0..1).into_data();
+            let [c, h, w] = splits.train.image_shape();
             println!(
-                "parsed in {secs:.2} s; training set as a {dims:?} tensor (dequantised) in {:.2} s more, {:.2} s in all",
-                start.elapsed().as_secs_f64(),
-                secs + start.elapsed().as_secs_f64()
+                "parsed in {:.2} s; training set as a {:?} tensor (dequantised) in {:.2} s more, {:.2} s in all",
+                times.parse_seconds,
+                [times.images, c, h, w],
+                times.tensor_seconds,
+                times.parse_seconds + times.tensor_seconds
             );
         }
         Command::Devices => {
