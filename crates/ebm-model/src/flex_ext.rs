@@ -2,8 +2,10 @@
 //! backward passes for `Autodiff<Flex>`.
 //!
 //! - `conv_same`: TensorFlow-SAME convolution. 3x3 stride-1 kernels run as Winograd F(4x4, 3x3)
-//!   ([`crate::winograd`]; input gradient: the same kernel on the flipped weights), every other
-//!   kernel and stride as im2col + GEMM ([`crate::im2col`]); weight gradients by im2col.
+//!   ([`crate::winograd`]; input gradient: the same kernel on the flipped weights), strided
+//!   kernels that are a multiple of their stride (4x4 stride 2) as Winograd on their
+//!   space-to-depth rewrite ([`crate::space_to_depth`]), every other kernel and stride as
+//!   im2col + GEMM ([`crate::im2col`]); weight gradients by im2col.
 //! - `swish`: one pass forward, one pass backward ([`crate::swish_kernel`]).
 //!
 //! Tensors of other dtypes than `f32` fall back to Burn's operations.
@@ -23,6 +25,7 @@ use burn_flex::FlexTensor;
 
 use crate::im2col::{self, ConvGeometry};
 use crate::sn_conv::{same_conv_options, same_padding};
+use crate::space_to_depth::{self, Pass};
 use crate::swish_kernel;
 use crate::winograd::{Nchw, TransformedKernel, conv3x3 as winograd, flip_kernel};
 
@@ -117,11 +120,36 @@ fn burn_options(g: &ConvGeometry) -> ConvOptions<2> {
     same_conv_options(g.in_h, g.in_w, g.kernel, g.stride)
 }
 
-/// Winograd for 3x3 stride-1 kernels between layers with at least 8 channels each way; the
-/// 1- and 3-channel stems are faster as im2col (measured with `ebm bench`: MnistNet's step
-/// 0.16 s against 0.17 s at batch 128, ResNet32's 0.45 s against 0.50 s at batch 32).
-fn is_winograd(g: &ConvGeometry) -> bool {
-    g.kernel == 3 && g.stride == 1 && g.c_in >= 8 && g.c_out >= 8
+/// How a convolution runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Path {
+    /// 3x3 stride 1: Winograd F(4x4, 3x3).
+    Winograd,
+    /// Kernel a multiple of the stride: Winograd on the space-to-depth rewrite.
+    SpaceToDepth,
+    /// Anything else: im2col + GEMM.
+    Im2col,
+}
+
+/// The space-to-depth form where it does at most this fraction of im2col's multiplications;
+/// its transforms and rearrangements cost the rest (measured at batch 128: MnistNet's 28 -> 14
+/// conv at a ratio of 0.56 runs in 0.82 of im2col's time, its 14 -> 7 one at 0.73 in 0.92, the
+/// 7 -> 4 input gradient at 1.27 in 1.4).
+const MAX_WORK_RATIO: f64 = 0.8;
+
+/// Winograd between layers with at least 8 channels each way; the 1- and 3-channel stems are
+/// faster as im2col (measured with `ebm bench`: MnistNet's step 0.16 s against 0.17 s at batch
+/// 128, ResNet32's 0.45 s against 0.50 s at batch 32).
+fn path(g: &ConvGeometry, pass: Pass) -> Path {
+    if g.c_in < 8 || g.c_out < 8 {
+        Path::Im2col
+    } else if g.kernel == 3 && g.stride == 1 {
+        Path::Winograd
+    } else if space_to_depth::applies(g) && space_to_depth::work_ratio(g, pass) <= MAX_WORK_RATIO {
+        Path::SpaceToDepth
+    } else {
+        Path::Im2col
+    }
 }
 
 fn conv_forward(x: &FlexTensor, weight: &FlexTensor, stride: usize) -> FlexTensor {
@@ -129,16 +157,18 @@ fn conv_forward(x: &FlexTensor, weight: &FlexTensor, stride: usize) -> FlexTenso
     let (Some(xv), Some(wv)) = (values(x), values(weight)) else {
         return Flex::conv2d(x.clone(), weight.clone(), None, burn_options(&g));
     };
-    let out = if is_winograd(&g) {
-        let shape = Nchw {
-            batch,
-            channels: g.c_in,
-            height: g.in_h,
-            width: g.in_w,
-        };
-        winograd(&xv, shape, &TransformedKernel::new(&wv, g.c_out, g.c_in))
-    } else {
-        im2col::forward(&xv, batch, &g, &wv)
+    let out = match path(&g, Pass::Forward) {
+        Path::Winograd => {
+            let shape = Nchw {
+                batch,
+                channels: g.c_in,
+                height: g.in_h,
+                width: g.in_w,
+            };
+            winograd(&xv, shape, &TransformedKernel::new(&wv, g.c_out, g.c_in, 3))
+        }
+        Path::SpaceToDepth => space_to_depth::forward(&xv, batch, &g, &wv),
+        Path::Im2col => im2col::forward(&xv, batch, &g, &wv),
     };
     from_vec(out, vec![batch, g.c_out, g.out_h, g.out_w])
 }
@@ -153,21 +183,23 @@ fn conv_grad_input(
     let (Some(wv), Some(gv)) = (values(weight), values(grad)) else {
         return Flex::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), burn_options(&g));
     };
-    let dx = if is_winograd(&g) {
-        let shape = Nchw {
-            batch,
-            channels: g.c_out,
-            height: g.out_h,
-            width: g.out_w,
-        };
-        let flipped = flip_kernel(&wv, g.c_out, g.c_in);
-        winograd(
-            &gv,
-            shape,
-            &TransformedKernel::new(&flipped, g.c_in, g.c_out),
-        )
-    } else {
-        im2col::backward_input(&gv, batch, &g, &wv)
+    let dx = match path(&g, Pass::InputGradient) {
+        Path::Winograd => {
+            let shape = Nchw {
+                batch,
+                channels: g.c_out,
+                height: g.out_h,
+                width: g.out_w,
+            };
+            let flipped = flip_kernel(&wv, g.c_out, g.c_in, 3);
+            winograd(
+                &gv,
+                shape,
+                &TransformedKernel::new(&flipped, g.c_in, g.c_out, 3),
+            )
+        }
+        Path::SpaceToDepth => space_to_depth::backward_input(&gv, batch, &g, &wv),
+        Path::Im2col => im2col::backward_input(&gv, batch, &g, &wv),
     };
     from_vec(dx, vec![batch, g.c_in, g.in_h, g.in_w])
 }
@@ -201,17 +233,55 @@ fn swish_forward(x: &FlexTensor) -> FlexTensor {
     }
 }
 
-fn swish_grad(x: &FlexTensor, grad: FlexTensor) -> FlexTensor {
-    let (Some(xv), Some(gv)) = (values(x), values(&grad)) else {
+/// Swish of `x` and the state its backward pass needs: for `f32`, the output and the sigmoid
+/// (so that the backward pass computes no exponential), else `x` itself.
+fn swish_forward_saving(x: &FlexTensor) -> (FlexTensor, SwishState) {
+    match values(x) {
+        Some(v) => {
+            let shape = x.layout().shape().to_vec();
+            let (y, s) = swish_kernel::swish_saving_sigmoid(&v);
+            let y = from_vec(y, shape.clone());
+            (y.clone(), SwishState::Saved(from_vec(s, shape), y))
+        }
+        None => (swish_forward(x), SwishState::Input(x.clone())),
+    }
+}
+
+/// What the swish backward pass keeps.
+#[derive(Debug, Clone)]
+enum SwishState {
+    /// `sigmoid(x)` and `x * sigmoid(x)`.
+    Saved(FlexTensor, FlexTensor),
+    /// `x`.
+    Input(FlexTensor),
+}
+
+fn swish_grad(state: &SwishState, grad: FlexTensor) -> FlexTensor {
+    let one_minus = |s: FlexTensor| Flex::float_add_scalar(Flex::float_neg(s), 1.0.into());
+    match state {
+        SwishState::Saved(s, y) => match (values(s), values(y), values(&grad)) {
+            (Some(sv), Some(yv), Some(gv)) => {
+                let mut g = gv.into_owned();
+                swish_kernel::swish_backward_saved(&sv, &yv, &mut g);
+                from_vec(g, y.layout().shape().to_vec())
+            }
+            // grad * (s + y (1 - s)) with Burn's ops.
+            _ => {
+                let inner =
+                    Flex::float_add(s.clone(), Flex::float_mul(y.clone(), one_minus(s.clone())));
+                Flex::float_mul(grad, inner)
+            }
+        },
         // grad * s * (1 + x (1 - s)) with Burn's ops.
-        let s = Flex::sigmoid(x.clone());
-        let one_minus = Flex::float_add_scalar(Flex::float_neg(s.clone()), 1.0.into());
-        let inner = Flex::float_add_scalar(Flex::float_mul(x.clone(), one_minus), 1.0.into());
-        return Flex::float_mul(grad, Flex::float_mul(s, inner));
-    };
-    let mut g = gv.into_owned();
-    swish_kernel::swish_backward(&xv, &mut g);
-    from_vec(g, x.layout().shape().to_vec())
+        SwishState::Input(x) => {
+            let s = Flex::sigmoid(x.clone());
+            let inner = Flex::float_add_scalar(
+                Flex::float_mul(x.clone(), one_minus(s.clone())),
+                1.0.into(),
+            );
+            Flex::float_mul(grad, Flex::float_mul(s, inner))
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -238,7 +308,7 @@ impl Backward<Flex, 2> for ConvBackward {
 struct SwishBackward;
 
 impl Backward<Flex, 1> for SwishBackward {
-    type State = FlexTensor;
+    type State = SwishState;
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x] = ops.parents;
@@ -278,9 +348,8 @@ impl<C: CheckpointStrategy> FlexKernels for Autodiff<Flex, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let xp = x.primitive().clone();
-                let out = swish_forward(&xp);
-                prep.finish(xp, out)
+                let (out, state) = swish_forward_saving(x.primitive());
+                prep.finish(state, out)
             }
             OpsKind::UnTracked(prep) => prep.finish(swish_forward(x.primitive())),
         }

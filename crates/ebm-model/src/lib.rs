@@ -35,6 +35,8 @@ pub mod res_block;
 pub mod resnet;
 pub mod sn_conv;
 pub mod sn_linear;
+#[cfg(feature = "flex")]
+pub mod space_to_depth;
 pub mod spectral;
 #[cfg(feature = "flex")]
 pub mod swish_kernel;

@@ -45,6 +45,48 @@ fn backward_scalar(x: &[f32], g: &mut [f32]) {
     }
 }
 
+#[inline(always)]
+fn forward_saving_scalar(x: &[f32], y: &mut [f32], s: &mut [f32]) {
+    for ((y, s), &x) in y.iter_mut().zip(s.iter_mut()).zip(x) {
+        let sx = sigmoid(x);
+        *s = sx;
+        *y = x * sx;
+    }
+}
+
+#[inline(always)]
+fn backward_saved_scalar(s: &[f32], y: &[f32], g: &mut [f32]) {
+    for ((g, &s), &y) in g.iter_mut().zip(s).zip(y) {
+        // s (1 + x (1 - s)) = s + y (1 - s).
+        *g *= s + y - y * s;
+    }
+}
+
+/// `x * sigmoid(x)` elementwise and, for [`swish_backward_saved`], `sigmoid(x)`: the backward
+/// pass then needs no exponential.
+pub fn swish_saving_sigmoid(x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let mut y = vec![0.0f32; x.len()];
+    let mut s = vec![0.0f32; x.len()];
+    y.par_chunks_mut(CHUNK)
+        .zip(s.par_chunks_mut(CHUNK))
+        .zip(x.par_chunks(CHUNK))
+        .for_each(|((y, s), x)| with_avx2(|| forward_saving_scalar(x, y, s)));
+    (y, s)
+}
+
+/// [`swish_backward`] from the saved sigmoid `s` and output `y` of [`swish_saving_sigmoid`]:
+/// `grad * (s + y (1 - s))`.
+pub fn swish_backward_saved(s: &[f32], y: &[f32], grad: &mut [f32]) {
+    assert!(
+        s.len() == grad.len() && y.len() == grad.len(),
+        "swish backward: saved values and grad differ in length"
+    );
+    grad.par_chunks_mut(CHUNK)
+        .zip(s.par_chunks(CHUNK))
+        .zip(y.par_chunks(CHUNK))
+        .for_each(|((g, s), y)| with_avx2(|| backward_saved_scalar(s, y, g)));
+}
+
 /// `x * sigmoid(x)` elementwise.
 pub fn swish(x: &[f32]) -> Vec<f32> {
     let mut y = vec![0.0f32; x.len()];
@@ -100,6 +142,14 @@ mod tests {
                 (g as f64 - dwant).abs() <= 1e-6,
                 "swish'({x}) = {g} vs {dwant}"
             );
+        }
+        // The saved-sigmoid pair gives the same values.
+        let (y2, s2) = swish_saving_sigmoid(&xs);
+        assert_eq!(y2, y);
+        let mut g2 = vec![1.0f32; xs.len()];
+        swish_backward_saved(&s2, &y2, &mut g2);
+        for (a, b) in g2.iter().zip(&g) {
+            assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
         }
         // Far tails: no NaN or infinity.
         let tails = swish(&[-1e4, 1e4]);

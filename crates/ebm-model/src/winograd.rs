@@ -1,19 +1,24 @@
-//! Winograd F(4x4, 3x3) convolution on host `f32` buffers.
+//! Winograd convolution on host `f32` buffers: F(4x4, 3x3) for 3x3 kernels and F(2x2, 2x2)
+//! for 2x2 kernels.
 //!
-//! Computes the 3x3, stride-1, padding-1 ("SAME") cross-correlation of an NCHW batch, as
-//! `conv2d` does, with 36 small matrix products per tile of 4x4 outputs instead of a direct
-//! (im2col) product: 4x fewer multiplications in the part that dominates the cost (Lavin &
-//! Gray, "Fast Algorithms for Convolutional Neural Networks", 2016; interpolation points
-//! 0, +-1, +-2, infinity).
+//! Computes the stride-1 cross-correlation `out[y][x] = sum k[ky][kx] in[y + ky - pad][x + kx - pad]`
+//! (zero outside the input) of an NCHW batch over an output grid of any size, with `A x A`
+//! small matrix products per tile of `M x M` outputs instead of a direct (im2col) product:
+//! F(4x4, 3x3) does 36 multiplications where the direct form does 144 (4x fewer), F(2x2, 2x2)
+//! 9 where it does 16 (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+//! 2016; interpolation points 0, +-1, +-2, infinity and 0, 1, infinity). With `pad = 1` and the
+//! output the size of the input, a 3x3 kernel gives the SAME convolution of `conv2d`
+//! ([`conv3x3`]); 2x2 kernels serve strided convolutions rewritten by [`crate::space_to_depth`].
 //!
 //! Work is split into chunks of tiles. Each chunk is handled start to finish by one thread: the
-//! input transform into a thread-local buffer, 36 single-threaded GEMMs against the transformed
-//! weights, and the output transform into the tiles' own, disjoint, output pixels. The
-//! transforms run on [`LANES`] tiles at once so that they compile to vector instructions.
+//! input transform into a thread-local buffer, `A x A` single-threaded GEMMs against the
+//! transformed weights, and the output transform into the tiles' own, disjoint, output pixels.
+//! The transforms run on [`LANES`] tiles at once so that they compile to vector instructions.
 //!
-//! The backward pass with respect to the input of such a convolution is the same convolution
-//! of the output gradient with the kernel rotated by 180 degrees and its channel axes swapped
-//! ([`flip_kernel`]), so one kernel serves both directions.
+//! The backward pass with respect to the input of such a correlation is the correlation of the
+//! output gradient with the kernel rotated by 180 degrees and its channel axes swapped
+//! ([`flip_kernel`]), with padding `r - 1 - pad` over the input's grid ([`adjoint_padding`]), so
+//! one kernel serves both directions.
 
 // Index loops mirror the matrix formulas of the transforms.
 #![allow(clippy::needless_range_loop)]
@@ -23,46 +28,59 @@ use rayon::prelude::*;
 use crate::cpu_features::with_avx2;
 use crate::matmul::matmul;
 
-/// Output tile edge.
-const M: usize = 4;
-/// Kernel edge.
-const R: usize = 3;
-/// Input tile edge (`M + R - 1`).
-const A: usize = M + R - 1;
-/// Points of the Winograd domain per tile.
-const POINTS: usize = A * A;
 /// Tiles transformed together (one vector register of `f32` on AVX2).
 const LANES: usize = 8;
 
-/// Input transform `B^T` (6x6).
-const BT: [[f32; A]; A] = [
-    [4.0, 0.0, -5.0, 0.0, 1.0, 0.0],
-    [0.0, -4.0, -4.0, 1.0, 1.0, 0.0],
-    [0.0, 4.0, -4.0, -1.0, 1.0, 0.0],
-    [0.0, -2.0, -1.0, 2.0, 1.0, 0.0],
-    [0.0, 2.0, -1.0, -2.0, 1.0, 0.0],
-    [0.0, 4.0, 0.0, -5.0, 0.0, 1.0],
-];
-
-/// Kernel transform `G` (6x3).
-const G: [[f32; R]; A] = [
-    [1.0 / 4.0, 0.0, 0.0],
-    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
-    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
-    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
-    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
-    [0.0, 0.0, 1.0],
-];
-
-/// Output transform `A^T` (4x6).
-const AT: [[f32; A]; M] = [
-    [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
-    [0.0, 1.0, -1.0, 2.0, -2.0, 0.0],
-    [0.0, 1.0, 1.0, 4.0, 4.0, 0.0],
-    [0.0, 1.0, -1.0, 8.0, -8.0, 1.0],
-];
-
 type Lane = [f32; LANES];
+
+/// A Winograd algorithm F(M x M, R x R), input tiles `A = M + R - 1` wide: its three
+/// transforms as constants, so that the transform loops unroll with the zeros skipped.
+pub trait Scheme<const M: usize, const R: usize, const A: usize>: Send + Sync + 'static {
+    /// Input transform `B^T` (A x A).
+    const BT: [[f32; A]; A];
+    /// Kernel transform `G` (A x R).
+    const G: [[f32; R]; A];
+    /// Output transform `A^T` (M x A).
+    const AT: [[f32; A]; M];
+}
+
+/// F(4x4, 3x3), points 0, +-1, +-2, infinity.
+pub struct F43;
+
+impl Scheme<4, 3, 6> for F43 {
+    const BT: [[f32; 6]; 6] = [
+        [4.0, 0.0, -5.0, 0.0, 1.0, 0.0],
+        [0.0, -4.0, -4.0, 1.0, 1.0, 0.0],
+        [0.0, 4.0, -4.0, -1.0, 1.0, 0.0],
+        [0.0, -2.0, -1.0, 2.0, 1.0, 0.0],
+        [0.0, 2.0, -1.0, -2.0, 1.0, 0.0],
+        [0.0, 4.0, 0.0, -5.0, 0.0, 1.0],
+    ];
+    const G: [[f32; 3]; 6] = [
+        [1.0 / 4.0, 0.0, 0.0],
+        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ];
+    const AT: [[f32; 6]; 4] = [
+        [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+        [0.0, 1.0, -1.0, 2.0, -2.0, 0.0],
+        [0.0, 1.0, 1.0, 4.0, 4.0, 0.0],
+        [0.0, 1.0, -1.0, 8.0, -8.0, 1.0],
+    ];
+}
+
+/// F(2x2, 2x2), points 0, 1, infinity: `y0 = (d0 - d1) g0 + d1 (g0 + g1)`,
+/// `y1 = d1 (g0 + g1) + (d2 - d1) g1`.
+pub struct F22;
+
+impl Scheme<2, 2, 3> for F22 {
+    const BT: [[f32; 3]; 3] = [[1.0, -1.0, 0.0], [0.0, 1.0, 0.0], [0.0, -1.0, 1.0]];
+    const G: [[f32; 2]; 3] = [[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+    const AT: [[f32; 3]; 2] = [[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]];
+}
 
 /// Shape of an NCHW batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,56 +107,56 @@ impl Nchw {
     }
 }
 
-/// A 3x3 kernel `[c_out, c_in, 3, 3]` in the Winograd domain, stored `[c_out][36][c_in]`: the
-/// matrix of point `p` is `c_out x c_in` with row stride `36 * c_in`.
+/// Kernel edges with a Winograd scheme here.
+pub fn has_scheme(r: usize) -> bool {
+    matches!(r, 2 | 3)
+}
+
+/// Input tile edge of the scheme for `r x r` kernels.
+fn tile_edge(r: usize) -> usize {
+    match r {
+        2 => 3,
+        3 => 6,
+        _ => panic!("no Winograd scheme for {r}x{r} kernels"),
+    }
+}
+
+/// An `r x r` kernel `[c_out, c_in, r, r]` in the Winograd domain, stored `[c_out][points][c_in]`:
+/// the matrix of point `p` is `c_out x c_in` with row stride `points * c_in`.
 #[derive(Clone, Debug)]
 pub struct TransformedKernel {
     data: Vec<f32>,
     c_out: usize,
     c_in: usize,
+    r: usize,
 }
 
 impl TransformedKernel {
-    /// Transforms a row-major `[c_out, c_in, 3, 3]` kernel (`U = G g G^T` per channel pair),
+    /// Transforms a row-major `[c_out, c_in, r, r]` kernel (`U = G g G^T` per channel pair),
     /// output channels in parallel.
     ///
     /// # Panics
-    /// If `kernel.len() != c_out * c_in * 9`.
-    pub fn new(kernel: &[f32], c_out: usize, c_in: usize) -> Self {
+    /// If `kernel.len() != c_out * c_in * r * r` or there is no scheme for `r` ([`has_scheme`]).
+    pub fn new(kernel: &[f32], c_out: usize, c_in: usize, r: usize) -> Self {
         assert_eq!(
             kernel.len(),
-            c_out * c_in * R * R,
-            "kernel is not [c_out, c_in, 3, 3]"
+            c_out * c_in * r * r,
+            "kernel is not [c_out, c_in, {r}, {r}]"
         );
-        let mut data = vec![0.0f32; c_out * POINTS * c_in];
-        if data.is_empty() {
-            return Self { data, c_out, c_in };
+        let a = tile_edge(r);
+        let mut data = vec![0.0f32; c_out * a * a * c_in];
+        if !data.is_empty() {
+            match r {
+                2 => transform_kernel::<F22, 2, 2, 3>(kernel, c_in, &mut data),
+                _ => transform_kernel::<F43, 4, 3, 6>(kernel, c_in, &mut data),
+            }
         }
-        data.par_chunks_mut(POINTS * c_in)
-            .zip(kernel.par_chunks(c_in * R * R))
-            .for_each(|(dst, src)| {
-                for (ci, g) in src.chunks_exact(R * R).enumerate() {
-                    // tmp = G g (6x3), u = tmp G^T (6x6).
-                    let mut tmp = [[0.0f32; R]; A];
-                    for i in 0..A {
-                        for k in 0..R {
-                            for j in 0..R {
-                                tmp[i][j] += G[i][k] * g[k * R + j];
-                            }
-                        }
-                    }
-                    for i in 0..A {
-                        for j in 0..A {
-                            let mut u = 0.0f32;
-                            for k in 0..R {
-                                u += tmp[i][k] * G[j][k];
-                            }
-                            dst[(i * A + j) * c_in + ci] = u;
-                        }
-                    }
-                }
-            });
-        Self { data, c_out, c_in }
+        Self {
+            data,
+            c_out,
+            c_in,
+            r,
+        }
     }
 
     /// Output channels.
@@ -150,29 +168,73 @@ impl TransformedKernel {
     pub fn c_in(&self) -> usize {
         self.c_in
     }
+
+    /// Kernel edge.
+    pub fn r(&self) -> usize {
+        self.r
+    }
 }
 
-/// The kernel of the input-gradient convolution: `w'[i][o][y][x] = w[o][i][2-y][2-x]`.
-pub fn flip_kernel(kernel: &[f32], c_out: usize, c_in: usize) -> Vec<f32> {
+fn transform_kernel<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
+    kernel: &[f32],
+    c_in: usize,
+    data: &mut [f32],
+) {
+    data.par_chunks_mut(A * A * c_in)
+        .zip(kernel.par_chunks(c_in * R * R))
+        .for_each(|(dst, src)| {
+            for (ci, g) in src.chunks_exact(R * R).enumerate() {
+                // tmp = G g (A x R), u = tmp G^T (A x A).
+                let mut tmp = [[0.0f32; R]; A];
+                for i in 0..A {
+                    for k in 0..R {
+                        for j in 0..R {
+                            tmp[i][j] += S::G[i][k] * g[k * R + j];
+                        }
+                    }
+                }
+                for i in 0..A {
+                    for j in 0..A {
+                        let mut u = 0.0f32;
+                        for k in 0..R {
+                            u += tmp[i][k] * S::G[j][k];
+                        }
+                        dst[(i * A + j) * c_in + ci] = u;
+                    }
+                }
+            }
+        });
+}
+
+/// The kernel of the input-gradient correlation: `w'[i][o][y][x] = w[o][i][r-1-y][r-1-x]`.
+pub fn flip_kernel(kernel: &[f32], c_out: usize, c_in: usize, r: usize) -> Vec<f32> {
+    let rr = r * r;
     assert_eq!(
         kernel.len(),
-        c_out * c_in * R * R,
-        "kernel is not [c_out, c_in, 3, 3]"
+        c_out * c_in * rr,
+        "kernel is not [c_out, c_in, {r}, {r}]"
     );
     let mut out = vec![0.0f32; kernel.len()];
     for o in 0..c_out {
         for i in 0..c_in {
-            let src = &kernel[(o * c_in + i) * R * R..][..R * R];
-            let dst = &mut out[(i * c_out + o) * R * R..][..R * R];
+            let src = &kernel[(o * c_in + i) * rr..][..rr];
+            let dst = &mut out[(i * c_out + o) * rr..][..rr];
             for (k, v) in dst.iter_mut().enumerate() {
-                *v = src[R * R - 1 - k];
+                *v = src[rr - 1 - k];
             }
         }
     }
     out
 }
 
-/// Where one tile sits: image, top row and left column of its 4x4 outputs.
+/// Padding of the input-gradient correlation of a correlation with `r x r` kernels and `pad`:
+/// run over the forward input's grid, it is the adjoint of the forward pass.
+pub fn adjoint_padding(r: usize, pad: usize) -> usize {
+    assert!(pad < r, "padding {pad} is not below the kernel edge {r}");
+    r - 1 - pad
+}
+
+/// Where one tile sits: image, top row and left column of its outputs.
 #[derive(Clone, Copy)]
 struct Tile {
     image: usize,
@@ -182,8 +244,8 @@ struct Tile {
 
 /// Tiles per chunk, a multiple of [`LANES`]: about 2 MiB of transformed input and output per
 /// chunk, so that a chunk stays in the core's caches between the three phases.
-fn chunk_tiles(c_in: usize, c_out: usize, tiles: usize) -> usize {
-    let bytes_per_tile = POINTS * (c_in + c_out) * 4;
+fn chunk_tiles(points: usize, c_in: usize, c_out: usize, tiles: usize) -> usize {
+    let bytes_per_tile = points * (c_in + c_out) * 4;
     let target = (2 << 20) / bytes_per_tile.max(1);
     let tc = target.clamp(16, 256) / LANES * LANES;
     tc.min(tiles.div_ceil(LANES) * LANES).max(LANES)
@@ -196,12 +258,26 @@ struct OutPtr(*mut f32);
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
-/// 3x3 SAME convolution of `input` (`shape`) with a transformed kernel; returns the NCHW output
-/// `[batch, c_out, height, width]`.
+/// 3x3 SAME convolution of `input` (`shape`) with a transformed 3x3 kernel; returns the NCHW
+/// output `[batch, c_out, height, width]`.
+pub fn conv3x3(input: &[f32], shape: Nchw, kernel: &TransformedKernel) -> Vec<f32> {
+    assert_eq!(kernel.r, 3, "conv3x3 needs a 3x3 kernel");
+    correlate(input, shape, kernel, (shape.height, shape.width), 1)
+}
+
+/// Stride-1 correlation of `input` (`shape`) with a transformed kernel, `pad` zero rows and
+/// columns before the input (and as many after as the output grid needs); returns the NCHW
+/// output `[batch, c_out, out_h, out_w]`.
 ///
 /// # Panics
 /// If `input.len() != shape.len()` or the kernel's `c_in` differs from `shape.channels`.
-pub fn conv3x3(input: &[f32], shape: Nchw, kernel: &TransformedKernel) -> Vec<f32> {
+pub fn correlate(
+    input: &[f32],
+    shape: Nchw,
+    kernel: &TransformedKernel,
+    (out_h, out_w): (usize, usize),
+    pad: usize,
+) -> Vec<f32> {
     assert_eq!(
         input.len(),
         shape.len(),
@@ -211,19 +287,38 @@ pub fn conv3x3(input: &[f32], shape: Nchw, kernel: &TransformedKernel) -> Vec<f3
         kernel.c_in, shape.channels,
         "kernel input channels do not match the input"
     );
-    let Nchw {
-        batch,
-        height,
-        width,
-        ..
-    } = shape;
-    let c_out = kernel.c_out;
-    let mut output = vec![0.0f32; batch * c_out * height * width];
+    let out = OutShape {
+        c: kernel.c_out,
+        h: out_h,
+        w: out_w,
+    };
+    match kernel.r {
+        2 => run::<F22, 2, 2, 3>(input, shape, kernel, out, pad),
+        _ => run::<F43, 4, 3, 6>(input, shape, kernel, out, pad),
+    }
+}
+
+/// Channels and grid of an output.
+#[derive(Clone, Copy)]
+struct OutShape {
+    c: usize,
+    h: usize,
+    w: usize,
+}
+
+fn run<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
+    input: &[f32],
+    shape: Nchw,
+    kernel: &TransformedKernel,
+    out: OutShape,
+    pad: usize,
+) -> Vec<f32> {
+    let mut output = vec![0.0f32; shape.batch * out.c * out.h * out.w];
     if output.is_empty() {
         return output;
     }
-    let (tiles_y, tiles_x) = (height.div_ceil(M), width.div_ceil(M));
-    let tiles: Vec<Tile> = (0..batch)
+    let (tiles_y, tiles_x) = (out.h.div_ceil(M), out.w.div_ceil(M));
+    let tiles: Vec<Tile> = (0..shape.batch)
         .flat_map(|image| {
             (0..tiles_y).flat_map(move |ty| {
                 (0..tiles_x).map(move |tx| Tile {
@@ -234,16 +329,16 @@ pub fn conv3x3(input: &[f32], shape: Nchw, kernel: &TransformedKernel) -> Vec<f3
             })
         })
         .collect();
-    let tc = chunk_tiles(shape.channels, c_out, tiles.len());
-    let out = OutPtr(output.as_mut_ptr());
+    let tc = chunk_tiles(A * A, shape.channels, out.c, tiles.len());
+    let ptr = OutPtr(output.as_mut_ptr());
     tiles.par_chunks(tc).for_each(|chunk| {
         SCRATCH.with_borrow_mut(|scratch| {
-            scratch.reserve(shape.channels, c_out, tc);
-            with_avx2(|| scratch.transform_input(input, shape, chunk, tc));
-            scratch.multiply(shape.channels, kernel, tc);
-            // SAFETY: `out` points to `output`, alive until `for_each` returns; this chunk
+            scratch.reserve(A * A, shape.channels, out.c, tc);
+            with_avx2(|| scratch.transform_input::<S, M, R, A>(input, shape, pad, chunk, tc));
+            scratch.multiply(A * A, shape.channels, kernel, tc);
+            // SAFETY: `ptr` points to `output`, alive until `for_each` returns; this chunk
             // writes only the pixels of its own tiles.
-            with_avx2(|| unsafe { scratch.write_output(out, shape, c_out, chunk, tc) });
+            with_avx2(|| unsafe { scratch.write_output::<S, M, R, A>(ptr, out, chunk, tc) });
         })
     });
     output
@@ -256,7 +351,7 @@ thread_local! {
     };
 }
 
-/// Per-thread buffers: transformed input `[36][c_in][tc]` and products `[36][c_out][tc]`.
+/// Per-thread buffers: transformed input `[points][c_in][tc]` and products `[points][c_out][tc]`.
 struct Scratch {
     v: Vec<f32>,
     m: Vec<f32>,
@@ -264,8 +359,8 @@ struct Scratch {
 
 impl Scratch {
     /// Grows the buffers to hold a chunk of `tc` tiles.
-    fn reserve(&mut self, c_in: usize, c_out: usize, tc: usize) {
-        let (nv, nm) = (POINTS * c_in * tc, POINTS * c_out * tc);
+    fn reserve(&mut self, points: usize, c_in: usize, c_out: usize, tc: usize) {
+        let (nv, nm) = (points * c_in * tc, points * c_out * tc);
         if self.v.len() < nv {
             self.v.resize(nv, 0.0);
         }
@@ -276,7 +371,14 @@ impl Scratch {
 
     /// Input transform of one chunk.
     #[inline(always)]
-    fn transform_input(&mut self, input: &[f32], shape: Nchw, chunk: &[Tile], tc: usize) {
+    fn transform_input<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
+        &mut self,
+        input: &[f32],
+        shape: Nchw,
+        pad: usize,
+        chunk: &[Tile],
+        tc: usize,
+    ) {
         let c_in = shape.channels;
         let plane = shape.height * shape.width;
         for c in 0..c_in {
@@ -284,25 +386,27 @@ impl Scratch {
                 let mut d = [[[0.0f32; LANES]; A]; A];
                 for (lane, tile) in tiles.iter().enumerate() {
                     let base = &input[(tile.image * c_in + c) * plane..][..plane];
-                    gather(base, shape.height, shape.width, tile, lane, &mut d);
+                    gather(base, shape.height, shape.width, pad, tile, lane, &mut d);
                 }
-                let v = input_transform(&d);
+                let v = input_transform::<S, M, R, A>(&d);
                 let t0 = group * LANES;
-                for (p, lanes) in v.iter().enumerate() {
-                    let dst = &mut self.v[(p * c_in + c) * tc + t0..][..LANES];
-                    dst.copy_from_slice(lanes);
+                for (i, row) in v.iter().enumerate() {
+                    for (j, lanes) in row.iter().enumerate() {
+                        let dst = &mut self.v[((i * A + j) * c_in + c) * tc + t0..][..LANES];
+                        dst.copy_from_slice(lanes);
+                    }
                 }
             }
         }
     }
 
-    /// The 36 products of one chunk.
-    fn multiply(&mut self, c_in: usize, kernel: &TransformedKernel, tc: usize) {
+    /// The `points` products of one chunk.
+    fn multiply(&mut self, points: usize, c_in: usize, kernel: &TransformedKernel, tc: usize) {
         let c_out = kernel.c_out;
-        // u's rows are 36 * c_in apart in the kernel's [c_out][36][c_in] layout.
-        let u_rows = (1, (POINTS * c_in) as isize);
+        // u's rows are points * c_in apart in the kernel's [c_out][points][c_in] layout.
+        let u_rows = (1, (points * c_in) as isize);
         let tc_rows = (1, tc as isize);
-        for p in 0..POINTS {
+        for p in 0..points {
             let u = &kernel.data[p * c_in..];
             let v = &self.v[p * c_in * tc..][..c_in * tc];
             let m = &mut self.m[p * c_out * tc..][..c_out * tc];
@@ -330,26 +434,28 @@ impl Scratch {
     /// Output transform of one chunk into its tiles' pixels.
     ///
     /// # Safety
-    /// `out` must point to a live `[batch, c_out, height, width]` buffer of which no other
+    /// `out` must point to a live `[batch, shape.c, shape.h, shape.w]` buffer of which no other
     /// thread writes these tiles' pixels.
     #[inline(always)]
-    unsafe fn write_output(
+    unsafe fn write_output<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
         &self,
         out: OutPtr,
-        shape: Nchw,
-        c_out: usize,
+        shape: OutShape,
         chunk: &[Tile],
         tc: usize,
     ) {
-        let (h, w) = (shape.height, shape.width);
+        let (c_out, h, w) = (shape.c, shape.h, shape.w);
         for co in 0..c_out {
             for (group, tiles) in chunk.chunks(LANES).enumerate() {
                 let t0 = group * LANES;
-                let mut m = [[0.0f32; LANES]; POINTS];
-                for (p, lanes) in m.iter_mut().enumerate() {
-                    lanes.copy_from_slice(&self.m[(p * c_out + co) * tc + t0..][..LANES]);
+                let mut m = [[[0.0f32; LANES]; A]; A];
+                for (i, row) in m.iter_mut().enumerate() {
+                    for (j, lanes) in row.iter_mut().enumerate() {
+                        let p = i * A + j;
+                        lanes.copy_from_slice(&self.m[(p * c_out + co) * tc + t0..][..LANES]);
+                    }
                 }
-                let y = output_transform(&m);
+                let y = output_transform::<S, M, R, A>(&m);
                 for (lane, tile) in tiles.iter().enumerate() {
                     let base = (tile.image * c_out + co) * h * w;
                     for i in 0..M.min(h - tile.y) {
@@ -365,14 +471,22 @@ impl Scratch {
     }
 }
 
-/// Copies the 6x6 input patch of `tile` (rows `y-1..y+5`, columns `x-1..x+5`, zero outside the
-/// image) into lane `lane` of `d`.
+/// Copies the `A x A` input patch of `tile` (rows `y-pad..y-pad+A`, columns `x-pad..x-pad+A`,
+/// zero outside the image) into lane `lane` of `d`.
 #[inline(always)]
-fn gather(plane: &[f32], h: usize, w: usize, tile: &Tile, lane: usize, d: &mut [[Lane; A]; A]) {
-    let interior = tile.y >= 1 && tile.x >= 1 && tile.y + A - 1 <= h && tile.x + A - 1 <= w;
+fn gather<const A: usize>(
+    plane: &[f32],
+    h: usize,
+    w: usize,
+    pad: usize,
+    tile: &Tile,
+    lane: usize,
+    d: &mut [[Lane; A]; A],
+) {
+    let interior = tile.y >= pad && tile.x >= pad && tile.y + A <= h + pad && tile.x + A <= w + pad;
     if interior {
         for (i, row) in d.iter_mut().enumerate() {
-            let src = &plane[(tile.y + i - 1) * w + tile.x - 1..][..A];
+            let src = &plane[(tile.y + i - pad) * w + tile.x - pad..][..A];
             for (j, v) in row.iter_mut().enumerate() {
                 v[lane] = src[j];
             }
@@ -380,9 +494,9 @@ fn gather(plane: &[f32], h: usize, w: usize, tile: &Tile, lane: usize, d: &mut [
         return;
     }
     for (i, row) in d.iter_mut().enumerate() {
-        let yy = (tile.y + i).wrapping_sub(1);
+        let yy = (tile.y + i).wrapping_sub(pad);
         for (j, v) in row.iter_mut().enumerate() {
-            let xx = (tile.x + j).wrapping_sub(1);
+            let xx = (tile.x + j).wrapping_sub(pad);
             v[lane] = if yy < h && xx < w {
                 plane[yy * w + xx]
             } else {
@@ -392,13 +506,15 @@ fn gather(plane: &[f32], h: usize, w: usize, tile: &Tile, lane: usize, d: &mut [
     }
 }
 
-/// `V = B^T d B` on every lane; returns the 36 points row-major.
+/// `V = B^T d B` on every lane.
 #[inline(always)]
-fn input_transform(d: &[[Lane; A]; A]) -> [Lane; POINTS] {
+fn input_transform<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
+    d: &[[Lane; A]; A],
+) -> [[Lane; A]; A] {
     let mut t = [[[0.0f32; LANES]; A]; A];
     for i in 0..A {
         for k in 0..A {
-            let c = BT[i][k];
+            let c = S::BT[i][k];
             if c != 0.0 {
                 for j in 0..A {
                     axpy(&mut t[i][j], c, &d[k][j]);
@@ -406,13 +522,13 @@ fn input_transform(d: &[[Lane; A]; A]) -> [Lane; POINTS] {
             }
         }
     }
-    let mut v = [[0.0f32; LANES]; POINTS];
+    let mut v = [[[0.0f32; LANES]; A]; A];
     for i in 0..A {
         for j in 0..A {
             for k in 0..A {
-                let c = BT[j][k];
+                let c = S::BT[j][k];
                 if c != 0.0 {
-                    axpy(&mut v[i * A + j], c, &t[i][k]);
+                    axpy(&mut v[i][j], c, &t[i][k]);
                 }
             }
         }
@@ -422,14 +538,16 @@ fn input_transform(d: &[[Lane; A]; A]) -> [Lane; POINTS] {
 
 /// `Y = A^T m A` on every lane.
 #[inline(always)]
-fn output_transform(m: &[Lane; POINTS]) -> [[Lane; M]; M] {
+fn output_transform<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
+    m: &[[Lane; A]; A],
+) -> [[Lane; M]; M] {
     let mut t = [[[0.0f32; LANES]; A]; M];
     for i in 0..M {
         for k in 0..A {
-            let c = AT[i][k];
+            let c = S::AT[i][k];
             if c != 0.0 {
                 for j in 0..A {
-                    axpy(&mut t[i][j], c, &m[k * A + j]);
+                    axpy(&mut t[i][j], c, &m[k][j]);
                 }
             }
         }
@@ -438,7 +556,7 @@ fn output_transform(m: &[Lane; POINTS]) -> [[Lane; M]; M] {
     for i in 0..M {
         for j in 0..M {
             for k in 0..A {
-                let c = AT[j][k];
+                let c = S::AT[j][k];
                 if c != 0.0 {
                     axpy(&mut y[i][j], c, &t[i][k]);
                 }
@@ -460,34 +578,52 @@ mod tests {
     use super::*;
     use crate::test_data::pseudo_random;
 
-    /// Direct SAME 3x3 cross-correlation, the definition.
-    fn direct(input: &[f32], s: Nchw, kernel: &[f32], c_out: usize) -> Vec<f32> {
+    /// Direct correlation over an `oh x ow` grid, the definition.
+    fn direct(
+        input: &[f32],
+        s: Nchw,
+        kernel: &[f32],
+        (c_out, r): (usize, usize),
+        (oh, ow): (usize, usize),
+        pad: usize,
+    ) -> Vec<f32> {
         let (h, w) = (s.height, s.width);
-        let mut out = vec![0.0f32; s.batch * c_out * h * w];
+        let mut out = vec![0.0f32; s.batch * c_out * oh * ow];
         for b in 0..s.batch {
             for o in 0..c_out {
-                for y in 0..h {
-                    for x in 0..w {
+                for y in 0..oh {
+                    for x in 0..ow {
                         let mut acc = 0.0f64;
                         for i in 0..s.channels {
-                            for ky in 0..3 {
-                                for kx in 0..3 {
+                            for ky in 0..r {
+                                for kx in 0..r {
                                     let (yy, xx) =
-                                        ((y + ky).wrapping_sub(1), (x + kx).wrapping_sub(1));
+                                        ((y + ky).wrapping_sub(pad), (x + kx).wrapping_sub(pad));
                                     if yy < h && xx < w {
                                         acc += (input[((b * s.channels + i) * h + yy) * w + xx]
-                                            * kernel[((o * s.channels + i) * 3 + ky) * 3 + kx])
+                                            * kernel[((o * s.channels + i) * r + ky) * r + kx])
                                             as f64;
                                     }
                                 }
                             }
                         }
-                        out[((b * c_out + o) * h + y) * w + x] = acc as f32;
+                        out[((b * c_out + o) * oh + y) * ow + x] = acc as f32;
                     }
                 }
             }
         }
         out
+    }
+
+    fn assert_close(got: &[f32], want: &[f32], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        for (g, e) in got.iter().zip(want) {
+            assert!(
+                (g - e).abs() <= 1e-5 * scale.max(1.0),
+                "{g} vs {e} in {what}"
+            );
+        }
     }
 
     #[test]
@@ -508,46 +644,83 @@ mod tests {
             };
             let x = pseudo_random(s.len(), 1);
             let k = pseudo_random(co * ci * 9, 2);
-            let got = conv3x3(&x, s, &TransformedKernel::new(&k, co, ci));
-            let want = direct(&x, s, &k, co);
-            let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            for (g, e) in got.iter().zip(&want) {
-                assert!(
-                    (g - e).abs() <= 1e-5 * scale.max(1.0),
-                    "{g} vs {e} in {s:?}"
-                );
-            }
+            let got = conv3x3(&x, s, &TransformedKernel::new(&k, co, ci, 3));
+            assert_close(
+                &got,
+                &direct(&x, s, &k, (co, 3), (h, w), 1),
+                &format!("{s:?}"),
+            );
+        }
+    }
+
+    #[test]
+    fn both_schemes_match_the_definition_on_any_grid_and_padding() {
+        // (r, pad, output grid): smaller, larger and equal to the input, odd sizes.
+        for (r, pad, oh, ow) in [
+            (2, 0, 4, 4),
+            (2, 0, 7, 6),
+            (2, 1, 8, 7),
+            (2, 1, 3, 2),
+            (3, 0, 5, 5),
+            (3, 2, 9, 8),
+            (3, 1, 1, 1),
+        ] {
+            let s = Nchw {
+                batch: 3,
+                channels: 6,
+                height: 7,
+                width: 6,
+            };
+            let co = 20;
+            let x = pseudo_random(s.len(), 7);
+            let k = pseudo_random(co * s.channels * r * r, 8);
+            let got = correlate(
+                &x,
+                s,
+                &TransformedKernel::new(&k, co, s.channels, r),
+                (oh, ow),
+                pad,
+            );
+            let want = direct(&x, s, &k, (co, r), (oh, ow), pad);
+            assert_close(&got, &want, &format!("r {r} pad {pad} grid {oh}x{ow}"));
         }
     }
 
     #[test]
     fn flipped_kernel_gives_the_input_gradient() {
-        // <conv(x, k), y> = <x, conv(y, flip(k))> for every x, y: the adjoint identity.
-        let s = Nchw {
-            batch: 2,
-            channels: 3,
-            height: 6,
-            width: 9,
-        };
-        let co = 4;
-        let x = pseudo_random(s.len(), 3);
-        let k = pseudo_random(co * 3 * 9, 4);
-        let ys = Nchw { channels: co, ..s };
-        let y = pseudo_random(ys.len(), 5);
-        let lhs: f64 = conv3x3(&x, s, &TransformedKernel::new(&k, co, 3))
-            .iter()
-            .zip(&y)
-            .map(|(a, b)| (a * b) as f64)
-            .sum();
-        let back = conv3x3(
-            &y,
-            ys,
-            &TransformedKernel::new(&flip_kernel(&k, co, 3), 3, co),
-        );
-        let rhs: f64 = back.iter().zip(&x).map(|(a, b)| (a * b) as f64).sum();
-        assert!(
-            (lhs - rhs).abs() < 1e-4 * lhs.abs().max(1.0),
-            "{lhs} vs {rhs}"
-        );
+        // <corr(x, k), y> = <x, corr(y, flip(k))> for every x, y: the adjoint identity, for
+        // the 3x3 SAME case and for 2x2 kernels onto a grid one larger ("full" correlation).
+        for (r, pad, (oh, ow)) in [(3, 1, (6, 9)), (2, 0, (5, 8)), (2, 1, (7, 10))] {
+            let s = Nchw {
+                batch: 2,
+                channels: 3,
+                height: 6,
+                width: 9,
+            };
+            let co = 4;
+            let x = pseudo_random(s.len(), 3);
+            let k = pseudo_random(co * 3 * r * r, 4);
+            let ys = Nchw {
+                channels: co,
+                height: oh,
+                width: ow,
+                ..s
+            };
+            let y = pseudo_random(ys.len(), 5);
+            let fwd = correlate(&x, s, &TransformedKernel::new(&k, co, 3, r), (oh, ow), pad);
+            let lhs: f64 = fwd.iter().zip(&y).map(|(a, b)| (a * b) as f64).sum();
+            let back = correlate(
+                &y,
+                ys,
+                &TransformedKernel::new(&flip_kernel(&k, co, 3, r), 3, co, r),
+                (s.height, s.width),
+                adjoint_padding(r, pad),
+            );
+            let rhs: f64 = back.iter().zip(&x).map(|(a, b)| (a * b) as f64).sum();
+            assert!(
+                (lhs - rhs).abs() < 1e-4 * lhs.abs().max(1.0),
+                "r {r} pad {pad}: {lhs} vs {rhs}"
+            );
+        }
     }
 }

@@ -25,7 +25,9 @@ fn convolutions_match_burn_to_1e4() {
     let plain = Device::flex();
     let device = plain.clone().autodiff();
     // (batch, c_in, c_out, h, w, kernel, stride): Winograd (3x3 stride 1, >= 8 channels, sizes
-    // that are not multiples of its 4x4 tile), the im2col stem path, and 4x4 stride-2 kernels
+    // that are not multiples of its 4x4 tile), the im2col stem path, 4x4 stride-2 kernels
+    // both as im2col (few channels) and as Winograd on the space-to-depth rewrite (MnistNet's
+    // 28 -> 14, 14 -> 7 and 7 -> 4), each
     // with symmetric (28 -> 14) and asymmetric (7 -> 4) SAME padding.
     let cases = [
         (2, 16, 12, 9, 7, 3, 1),
@@ -34,6 +36,9 @@ fn convolutions_match_burn_to_1e4() {
         (2, 1, 8, 28, 28, 3, 1),
         (2, 4, 6, 28, 28, 4, 2),
         (2, 5, 6, 7, 7, 4, 2),
+        (2, 8, 16, 28, 28, 4, 2),
+        (3, 16, 8, 14, 14, 4, 2),
+        (2, 12, 24, 7, 7, 4, 2),
     ];
     for (b, ci, co, h, w, k, s) in cases {
         let x0 = Tensor::<4>::random([b, ci, h, w], Distribution::Normal(0.0, 1.0), &plain);
