@@ -74,7 +74,7 @@ impl FlexKernels for Flex {
     }
 
     fn swish(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        swish_forward(&x)
+        swish_forward(x)
     }
 }
 
@@ -87,6 +87,17 @@ fn values(t: &FlexTensor) -> Option<Cow<'_, [f32]>> {
         Some(s) if t.is_contiguous() => Some(Cow::Borrowed(s)),
         _ => Some(Cow::Owned(t.to_contiguous().as_slice::<f32>()?.to_vec())),
     }
+}
+
+/// The `f32` values of a tensor that can be overwritten in place: contiguous over the whole of
+/// its own, unshared storage; `None` otherwise.
+fn unique_values_mut(t: &mut FlexTensor) -> Option<&mut [f32]> {
+    if t.dtype() != DType::F32 {
+        return None;
+    }
+    let (start, end) = t.layout().contiguous_offsets()?;
+    let storage = t.try_storage_mut::<f32>()?;
+    (start == 0 && end == storage.len()).then_some(storage)
 }
 
 fn from_vec(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
@@ -132,9 +143,9 @@ enum Path {
 }
 
 /// The space-to-depth form where it does at most this fraction of im2col's multiplications;
-/// its transforms and rearrangements cost the rest (measured at batch 128: MnistNet's 28 -> 14
-/// conv at a ratio of 0.56 runs in 0.82 of im2col's time, its 14 -> 7 one at 0.73 in 0.92, the
-/// 7 -> 4 input gradient at 1.27 in 1.4).
+/// its transforms and rearrangements cost the rest (measured at batch 128, forward and input
+/// gradient: MnistNet's 28 -> 14 conv at a ratio of 0.56 and 0.73 runs in about 0.85 of
+/// im2col's time, its 14 -> 7 one at 0.73 in 0.9, its 7 -> 4 one at 0.56 in 0.84).
 const MAX_WORK_RATIO: f64 = 0.8;
 
 /// Winograd between layers with at least 8 channels each way; the 1- and 3-channel stems are
@@ -223,27 +234,37 @@ fn conv_grad_weight(
     from_vec(dw, weight.layout().shape().to_vec())
 }
 
-fn swish_forward(x: &FlexTensor) -> FlexTensor {
-    match values(x) {
+/// Swish of `x`, in place when `x` owns its values alone.
+fn swish_forward(mut x: FlexTensor) -> FlexTensor {
+    if let Some(v) = unique_values_mut(&mut x) {
+        swish_kernel::swish_in_place(v);
+        return x;
+    }
+    match values(&x) {
         Some(v) => from_vec(swish_kernel::swish(&v), x.layout().shape().to_vec()),
         None => {
             let s = Flex::sigmoid(x.clone());
-            Flex::float_mul(x.clone(), s)
+            Flex::float_mul(x, s)
         }
     }
 }
 
 /// Swish of `x` and the state its backward pass needs: for `f32`, the output and the sigmoid
-/// (so that the backward pass computes no exponential), else `x` itself.
-fn swish_forward_saving(x: &FlexTensor) -> (FlexTensor, SwishState) {
-    match values(x) {
+/// (so that the backward pass computes no exponential), else `x` itself. The output
+/// overwrites `x` when `x` owns its values alone.
+fn swish_forward_saving(mut x: FlexTensor) -> (FlexTensor, SwishState) {
+    let shape = x.layout().shape().to_vec();
+    if let Some(v) = unique_values_mut(&mut x) {
+        let s = swish_kernel::swish_in_place_saving_sigmoid(v);
+        return (x.clone(), SwishState::Saved(from_vec(s, shape), x));
+    }
+    match values(&x) {
         Some(v) => {
-            let shape = x.layout().shape().to_vec();
             let (y, s) = swish_kernel::swish_saving_sigmoid(&v);
             let y = from_vec(y, shape.clone());
             (y.clone(), SwishState::Saved(from_vec(s, shape), y))
         }
-        None => (swish_forward(x), SwishState::Input(x.clone())),
+        None => (swish_forward(x.clone()), SwishState::Input(x)),
     }
 }
 
@@ -256,29 +277,32 @@ enum SwishState {
     Input(FlexTensor),
 }
 
-fn swish_grad(state: &SwishState, grad: FlexTensor) -> FlexTensor {
+fn swish_grad(state: &SwishState, mut grad: FlexTensor) -> FlexTensor {
     let one_minus = |s: FlexTensor| Flex::float_add_scalar(Flex::float_neg(s), 1.0.into());
     match state {
-        SwishState::Saved(s, y) => match (values(s), values(y), values(&grad)) {
-            (Some(sv), Some(yv), Some(gv)) => {
-                let mut g = gv.into_owned();
+        SwishState::Saved(s, y) => match (values(s), values(y)) {
+            (Some(sv), Some(yv)) => {
+                if let Some(g) = unique_values_mut(&mut grad) {
+                    swish_kernel::swish_backward_saved(&sv, &yv, g);
+                    return grad;
+                }
+                let mut g = values(&grad)
+                    .expect("the gradient of an f32 tensor is f32")
+                    .into_owned();
                 swish_kernel::swish_backward_saved(&sv, &yv, &mut g);
                 from_vec(g, y.layout().shape().to_vec())
             }
             // grad * (s + y (1 - s)) with Burn's ops.
             _ => {
-                let inner =
-                    Flex::float_add(s.clone(), Flex::float_mul(y.clone(), one_minus(s.clone())));
-                Flex::float_mul(grad, inner)
+                let sy = Flex::float_mul(y.clone(), one_minus(s.clone()));
+                Flex::float_mul(grad, Flex::float_add(s.clone(), sy))
             }
         },
         // grad * s * (1 + x (1 - s)) with Burn's ops.
         SwishState::Input(x) => {
             let s = Flex::sigmoid(x.clone());
-            let inner = Flex::float_add_scalar(
-                Flex::float_mul(x.clone(), one_minus(s.clone())),
-                1.0.into(),
-            );
+            let xs = Flex::float_mul(x.clone(), one_minus(s.clone()));
+            let inner = Flex::float_add_scalar(xs, 1.0.into());
             Flex::float_mul(grad, Flex::float_mul(s, inner))
         }
     }
@@ -348,10 +372,10 @@ impl<C: CheckpointStrategy> FlexKernels for Autodiff<Flex, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let (out, state) = swish_forward_saving(x.primitive());
+                let (out, state) = swish_forward_saving(x.into_primitive());
                 prep.finish(state, out)
             }
-            OpsKind::UnTracked(prep) => prep.finish(swish_forward(x.primitive())),
+            OpsKind::UnTracked(prep) => prep.finish(swish_forward(x.into_primitive())),
         }
     }
 }

@@ -41,8 +41,8 @@ pub enum Pass {
 
 /// Multiplications of the Winograd form relative to im2col's for `pass` (per input and output
 /// channel pair): below 1 it does less arithmetic. Tiles that overhang the grid are counted, so
-/// small grids can lose: MnistNet's 7 -> 4 conv does 0.56 of im2col's work forward but 1.27
-/// for its input gradient, whose 5x5 phase grid takes 3x3 tiles of 2x2.
+/// small grids can lose: a 9 -> 5 conv does 0.81 of im2col's work for its input gradient, whose
+/// 5x5 phase grid takes 3x3 tiles of 2x2.
 pub fn work_ratio(g: &ConvGeometry, pass: Pass) -> f64 {
     let r = r(g);
     let (m, a) = match r {
@@ -51,7 +51,10 @@ pub fn work_ratio(g: &ConvGeometry, pass: Pass) -> f64 {
     };
     let (h, w) = match pass {
         Pass::Forward => (g.out_h, g.out_w),
-        Pass::InputGradient => (g.out_h + r - 1, g.out_w + r - 1),
+        Pass::InputGradient => {
+            let gs = grad_shape(1, g);
+            (gs.height, gs.width)
+        }
     };
     let winograd = h.div_ceil(m) * w.div_ceil(m) * a * a * g.stride * g.stride;
     let im2col = g.out_h * g.out_w * g.kernel * g.kernel;
@@ -71,6 +74,18 @@ fn z_shape(batch: usize, g: &ConvGeometry) -> Nchw {
         channels: g.stride * g.stride * g.c_in,
         height: g.out_h + r(g) - 1,
         width: g.out_w + r(g) - 1,
+    }
+}
+
+/// Shape of the gradient of the phase-stacked input that the input gradient reads: `z`'s
+/// channels on the part of its grid that holds image pixels (rows and columns past the image
+/// hold only padding; MnistNet's 7 -> 4 conv has one such row and column).
+fn grad_shape(batch: usize, g: &ConvGeometry) -> Nchw {
+    let zs = z_shape(batch, g);
+    Nchw {
+        height: ((g.in_h + g.pad_top - 1) / g.stride + 1).min(zs.height),
+        width: ((g.in_w + g.pad_left - 1) / g.stride + 1).min(zs.width),
+        ..zs
     }
 }
 
@@ -155,9 +170,10 @@ pub fn space_to_depth(x: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
 }
 
 /// The adjoint of [`space_to_depth`]: the input gradient `[batch, c_in, in_h, in_w]` from the
-/// gradient `dz` of the phase-stacked input (each input pixel is one element of `z`).
+/// gradient `dz` of the phase-stacked input over the grid of [`grad_shape`] (each input pixel
+/// is one element of `z` there).
 pub fn depth_to_space(dz: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
-    let zs = z_shape(batch, g);
+    let zs = grad_shape(batch, g);
     assert_eq!(dz.len(), zs.len(), "gradient does not match the geometry");
     let (s, plane, zplane) = (g.stride, g.in_h * g.in_w, zs.height * zs.width);
     let mut dx = vec![0.0f32; batch * g.c_in * plane];
@@ -233,7 +249,7 @@ pub fn forward(x: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32>
 /// If `g` does not qualify ([`applies`]) or the buffers do not match it.
 pub fn backward_input(dy: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32> {
     assert!(applies(g), "no stride-1 rewrite for {g:?}");
-    let zs = z_shape(batch, g);
+    let zs = grad_shape(batch, g);
     let r = r(g);
     let flipped = flip_kernel(&rearrange_kernel(w, g), g.c_out, zs.channels, r);
     let kernel = TransformedKernel::new(&flipped, zs.channels, g.c_out, r);
@@ -296,15 +312,34 @@ mod tests {
 
     #[test]
     fn depth_to_space_is_the_adjoint_of_space_to_depth() {
-        let g = geometry(3, 1, 4, 2, 7);
-        let x = pseudo_random(2 * 3 * 49, 1);
-        let z = space_to_depth(&x, 2, &g);
-        let dz = pseudo_random(z.len(), 2);
-        let dx = depth_to_space(&dz, 2, &g);
+        // 7 -> 4 with one padding row before and two after: z's last row and column hold only
+        // padding, and the gradient grid leaves them out.
+        let (g, batch) = (geometry(3, 1, 4, 2, 7), 2);
+        let x = pseudo_random(batch * 3 * 49, 1);
+        let (zs, gs) = (z_shape(batch, &g), grad_shape(batch, &g));
+        assert_eq!((zs.height, gs.height), (5, 4));
+        let z = space_to_depth(&x, batch, &g);
+        // z on the gradient grid; what is cut off is zero.
+        let mut cropped = Vec::new();
+        for (plane, q) in z.chunks_exact(zs.height * zs.width).zip(0..) {
+            for (row, i) in plane.chunks_exact(zs.width).zip(0..) {
+                if i < gs.height {
+                    cropped.extend_from_slice(&row[..gs.width]);
+                    assert!(
+                        row[gs.width..].iter().all(|&v| v == 0.0),
+                        "plane {q} row {i}"
+                    );
+                } else {
+                    assert!(row.iter().all(|&v| v == 0.0), "plane {q} row {i}");
+                }
+            }
+        }
+        let dz = pseudo_random(cropped.len(), 2);
+        let dx = depth_to_space(&dz, batch, &g);
         let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(a, b)| (a * b) as f64).sum::<f64>();
-        assert!((dot(&z, &dz) - dot(&x, &dx)).abs() < 1e-4);
+        assert!((dot(&cropped, &dz) - dot(&x, &dx)).abs() < 1e-4);
         // Every input pixel sits in z exactly once: with dz = z, dx gives x back.
-        assert_eq!(depth_to_space(&z, 2, &g), x);
+        assert_eq!(depth_to_space(&cropped, batch, &g), x);
     }
 
     #[test]
@@ -350,7 +385,14 @@ mod tests {
             64.0 * 36.0 / (196.0 * 16.0)
         );
         assert_eq!(work_ratio(&conv4, Pass::Forward), 4.0 * 36.0 / 256.0);
-        assert!(work_ratio(&conv4, Pass::InputGradient) > 1.0);
+        // Its input gradient needs 4x4 of the 5x5 phase grid: 2x2 tiles, not 3x3.
+        assert_eq!(work_ratio(&conv4, Pass::InputGradient), 4.0 * 36.0 / 256.0);
+        // 9 -> 5 (one padding row before, one after) needs all of its 5x5: 3x3 tiles of 2x2.
+        let odd = geometry(8, 8, 4, 2, 9);
+        assert_eq!(
+            work_ratio(&odd, Pass::InputGradient),
+            9.0 * 36.0 / (25.0 * 16.0)
+        );
     }
 
     #[test]

@@ -22,8 +22,15 @@ fn exp_approx(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5;
     let y = p * r * r + r + 1.0;
-    y * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2^n without a float-to-int conversion (Rust's saturating `as i32` does not vectorise):
+    // adding 1.5 * 2^23 puts the integer n + 127 (1..=253 here) in the low mantissa bits, and
+    // the shift moves it into the exponent field, dropping the bits above.
+    let biased = (n + (MANTISSA_MAGIC + 127.0)).to_bits();
+    y * f32::from_bits(biased << 23)
 }
+
+/// 1.5 * 2^23: integers added to it land in the low bits of its mantissa.
+const MANTISSA_MAGIC: f32 = 12_582_912.0;
 
 #[inline(always)]
 fn sigmoid(x: f32) -> f32 {
@@ -47,10 +54,12 @@ fn backward_scalar(x: &[f32], g: &mut [f32]) {
 
 #[inline(always)]
 fn forward_saving_scalar(x: &[f32], y: &mut [f32], s: &mut [f32]) {
-    for ((y, s), &x) in y.iter_mut().zip(s.iter_mut()).zip(x) {
-        let sx = sigmoid(x);
-        *s = sx;
-        *y = x * sx;
+    let n = x.len();
+    let (y, s) = (&mut y[..n], &mut s[..n]);
+    for i in 0..n {
+        let sx = sigmoid(x[i]);
+        s[i] = sx;
+        y[i] = x[i] * sx;
     }
 }
 
@@ -60,6 +69,39 @@ fn backward_saved_scalar(s: &[f32], y: &[f32], g: &mut [f32]) {
         // s (1 + x (1 - s)) = s + y (1 - s).
         *g *= s + y - y * s;
     }
+}
+
+#[inline(always)]
+fn in_place_scalar(x: &mut [f32]) {
+    for x in x.iter_mut() {
+        *x *= sigmoid(*x);
+    }
+}
+
+#[inline(always)]
+fn in_place_saving_scalar(x: &mut [f32], s: &mut [f32]) {
+    let n = x.len();
+    let s = &mut s[..n];
+    for i in 0..n {
+        let sx = sigmoid(x[i]);
+        s[i] = sx;
+        x[i] *= sx;
+    }
+}
+
+/// [`swish`] overwriting `x` with the result.
+pub fn swish_in_place(x: &mut [f32]) {
+    x.par_chunks_mut(CHUNK)
+        .for_each(|x| with_avx2(|| in_place_scalar(x)));
+}
+
+/// [`swish_saving_sigmoid`] overwriting `x` with the output; returns the sigmoid.
+pub fn swish_in_place_saving_sigmoid(x: &mut [f32]) -> Vec<f32> {
+    let mut s = vec![0.0f32; x.len()];
+    x.par_chunks_mut(CHUNK)
+        .zip(s.par_chunks_mut(CHUNK))
+        .for_each(|(x, s)| with_avx2(|| in_place_saving_scalar(x, s)));
+    s
 }
 
 /// `x * sigmoid(x)` elementwise and, for [`swish_backward_saved`], `sigmoid(x)`: the backward
@@ -143,9 +185,15 @@ mod tests {
                 "swish'({x}) = {g} vs {dwant}"
             );
         }
-        // The saved-sigmoid pair gives the same values.
+        // The saved-sigmoid pair and the in-place forms give the same values.
         let (y2, s2) = swish_saving_sigmoid(&xs);
         assert_eq!(y2, y);
+        let mut y3 = xs.clone();
+        assert_eq!(swish_in_place_saving_sigmoid(&mut y3), s2);
+        assert_eq!(y3, y);
+        let mut y4 = xs.clone();
+        swish_in_place(&mut y4);
+        assert_eq!(y4, y);
         let mut g2 = vec![1.0f32; xs.len()];
         swish_backward_saved(&s2, &y2, &mut g2);
         for (a, b) in g2.iter().zip(&g) {

@@ -103,3 +103,37 @@ fn swish_matches_burn_to_1e4() {
     assert!(rel_err(ours_y, burn_y) < 1e-4);
     assert!(rel_err(ours_dx, burn_dx) < 1e-4);
 }
+
+#[test]
+fn swish_overwrites_only_unshared_tensors() {
+    // An intermediate result owns its values alone and the kernel reuses its buffer; a tensor
+    // the caller still holds is copied. Values and gradients are Burn's either way.
+    let plain = Device::flex();
+    let x0 = Tensor::<2>::random([7, 300], Distribution::Normal(0.0, 3.0), &plain);
+    let before = x0.clone().into_data();
+    let want = (x0.clone() * 2.0) * sigmoid(x0.clone() * 2.0);
+    assert!(rel_err(flex_ext::swish(x0.clone() * 2.0), want.clone()) < 1e-4);
+    assert!(
+        rel_err(
+            flex_ext::swish(x0.clone()),
+            x0.clone() * sigmoid(x0.clone())
+        ) < 1e-4
+    );
+    assert_eq!(
+        x0.clone().into_data(),
+        before,
+        "a shared input was overwritten"
+    );
+
+    let run = |f: &dyn Fn(Tensor<2>) -> Tensor<2>| {
+        let x = x0.clone().autodiff().require_grad();
+        let y = f(x.clone() * 2.0);
+        let g = (y.clone() * y.clone()).sum().backward();
+        (y, x.grad(&g).unwrap())
+    };
+    let (ours_y, ours_dx) = run(&|h| flex_ext::swish(h));
+    let (burn_y, burn_dx) = run(&|h| h.clone() * sigmoid(h));
+    assert!(rel_err(ours_y, burn_y) < 1e-4);
+    assert!(rel_err(ours_dx, burn_dx) < 1e-4);
+    assert_eq!(x0.into_data(), before, "the leaf was overwritten");
+}
