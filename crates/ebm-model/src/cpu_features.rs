@@ -3,8 +3,10 @@
 
 /// Runs `f` compiled with AVX2 and FMA enabled when the CPU has them, as is otherwise.
 ///
-/// `f` and what it inlines are compiled again inside a `#[target_feature]` function; keep
-/// the loops it runs `#[inline]` so that they are.
+/// `f` and what it inlines are compiled again inside a `#[target_feature]` function, but only
+/// if the compiler inlines `f` itself there: pass the closure as `#[inline(always)] || ...`
+/// (a large closure is otherwise left as a function of its own, compiled without AVX2), and
+/// keep the loops it runs `#[inline(always)]`.
 #[inline(always)]
 pub fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]

@@ -137,7 +137,10 @@ fn im2col_body(x: &[f32], g: &ConvGeometry, cols: &mut [f32], at: Place) {
 }
 
 fn im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32], at: Place) {
-    with_avx2(|| im2col_body(x, g, cols, at))
+    with_avx2(
+        #[inline(always)]
+        || im2col_body(x, g, cols, at),
+    )
 }
 
 /// Adds columns back onto one image's input gradient (the adjoint of [`im2col`]).
@@ -172,7 +175,10 @@ fn col2im_body(cols: &[f32], g: &ConvGeometry, dx: &mut [f32], at: Place) {
 }
 
 fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32], at: Place) {
-    with_avx2(|| col2im_body(cols, g, dx, at))
+    with_avx2(
+        #[inline(always)]
+        || col2im_body(cols, g, dx, at),
+    )
 }
 
 /// Images per GEMM: enough columns (about 256) that packing the weights, which the GEMM does

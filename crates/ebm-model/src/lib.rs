@@ -44,6 +44,8 @@ pub mod swish_kernel;
 mod test_data;
 #[cfg(feature = "flex")]
 pub mod winograd;
+#[cfg(feature = "flex")]
+pub mod winograd_simd;
 
 pub use activation::Activation;
 pub use conditioning::one_hot;

@@ -151,20 +151,23 @@ pub fn space_to_depth(x: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
     z.par_chunks_mut(z_image)
         .zip(x.par_chunks(g.c_in * plane))
         .for_each(|(z, x)| {
-            with_avx2(|| {
-                for (q, zc) in z.chunks_exact_mut(zs.height * zs.width).enumerate() {
-                    let (phase, c) = (q / g.c_in, q % g.c_in);
-                    let (py, px) = (phase / s, phase % s);
-                    let xc = &x[c * plane..][..plane];
-                    let (j_lo, j_hi, first) = phase_range(px, s, g.pad_left, g.in_w, zs.width);
-                    for (i, row) in zc.chunks_exact_mut(zs.width).enumerate() {
-                        if let Some(y) = source(i, py, s, g.pad_top, g.in_h) {
-                            let src = &xc[y * g.in_w + first..(y + 1) * g.in_w];
-                            gather_strided(&mut row[j_lo..j_hi], src, s);
+            with_avx2(
+                #[inline(always)]
+                || {
+                    for (q, zc) in z.chunks_exact_mut(zs.height * zs.width).enumerate() {
+                        let (phase, c) = (q / g.c_in, q % g.c_in);
+                        let (py, px) = (phase / s, phase % s);
+                        let xc = &x[c * plane..][..plane];
+                        let (j_lo, j_hi, first) = phase_range(px, s, g.pad_left, g.in_w, zs.width);
+                        for (i, row) in zc.chunks_exact_mut(zs.width).enumerate() {
+                            if let Some(y) = source(i, py, s, g.pad_top, g.in_h) {
+                                let src = &xc[y * g.in_w + first..(y + 1) * g.in_w];
+                                gather_strided(&mut row[j_lo..j_hi], src, s);
+                            }
                         }
                     }
-                }
-            })
+                },
+            )
         });
     z
 }
@@ -183,20 +186,23 @@ pub fn depth_to_space(dz: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
     dx.par_chunks_mut(g.c_in * plane)
         .zip(dz.par_chunks(zs.channels * zplane))
         .for_each(|(dx, dz)| {
-            with_avx2(|| {
-                for (q, dzc) in dz.chunks_exact(zplane).enumerate() {
-                    let (phase, c) = (q / g.c_in, q % g.c_in);
-                    let (py, px) = (phase / s, phase % s);
-                    let dxc = &mut dx[c * plane..][..plane];
-                    let (j_lo, j_hi, first) = phase_range(px, s, g.pad_left, g.in_w, zs.width);
-                    for (i, row) in dzc.chunks_exact(zs.width).enumerate() {
-                        if let Some(y) = source(i, py, s, g.pad_top, g.in_h) {
-                            let dst = &mut dxc[y * g.in_w + first..(y + 1) * g.in_w];
-                            scatter_strided(dst, &row[j_lo..j_hi], s);
+            with_avx2(
+                #[inline(always)]
+                || {
+                    for (q, dzc) in dz.chunks_exact(zplane).enumerate() {
+                        let (phase, c) = (q / g.c_in, q % g.c_in);
+                        let (py, px) = (phase / s, phase % s);
+                        let dxc = &mut dx[c * plane..][..plane];
+                        let (j_lo, j_hi, first) = phase_range(px, s, g.pad_left, g.in_w, zs.width);
+                        for (i, row) in dzc.chunks_exact(zs.width).enumerate() {
+                            if let Some(y) = source(i, py, s, g.pad_top, g.in_h) {
+                                let dst = &mut dxc[y * g.in_w + first..(y + 1) * g.in_w];
+                                scatter_strided(dst, &row[j_lo..j_hi], s);
+                            }
                         }
                     }
-                }
-            })
+                },
+            )
         });
     dx
 }

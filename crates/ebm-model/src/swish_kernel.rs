@@ -91,8 +91,12 @@ fn in_place_saving_scalar(x: &mut [f32], s: &mut [f32]) {
 
 /// [`swish`] overwriting `x` with the result.
 pub fn swish_in_place(x: &mut [f32]) {
-    x.par_chunks_mut(CHUNK)
-        .for_each(|x| with_avx2(|| in_place_scalar(x)));
+    x.par_chunks_mut(CHUNK).for_each(|x| {
+        with_avx2(
+            #[inline(always)]
+            || in_place_scalar(x),
+        )
+    });
 }
 
 /// [`swish_saving_sigmoid`] overwriting `x` with the output; returns the sigmoid.
@@ -100,7 +104,12 @@ pub fn swish_in_place_saving_sigmoid(x: &mut [f32]) -> Vec<f32> {
     let mut s = vec![0.0f32; x.len()];
     x.par_chunks_mut(CHUNK)
         .zip(s.par_chunks_mut(CHUNK))
-        .for_each(|(x, s)| with_avx2(|| in_place_saving_scalar(x, s)));
+        .for_each(|(x, s)| {
+            with_avx2(
+                #[inline(always)]
+                || in_place_saving_scalar(x, s),
+            )
+        });
     s
 }
 
@@ -112,7 +121,12 @@ pub fn swish_saving_sigmoid(x: &[f32]) -> (Vec<f32>, Vec<f32>) {
     y.par_chunks_mut(CHUNK)
         .zip(s.par_chunks_mut(CHUNK))
         .zip(x.par_chunks(CHUNK))
-        .for_each(|((y, s), x)| with_avx2(|| forward_saving_scalar(x, y, s)));
+        .for_each(|((y, s), x)| {
+            with_avx2(
+                #[inline(always)]
+                || forward_saving_scalar(x, y, s),
+            )
+        });
     (y, s)
 }
 
@@ -126,7 +140,12 @@ pub fn swish_backward_saved(s: &[f32], y: &[f32], grad: &mut [f32]) {
     grad.par_chunks_mut(CHUNK)
         .zip(s.par_chunks(CHUNK))
         .zip(y.par_chunks(CHUNK))
-        .for_each(|((g, s), y)| with_avx2(|| backward_saved_scalar(s, y, g)));
+        .for_each(|((g, s), y)| {
+            with_avx2(
+                #[inline(always)]
+                || backward_saved_scalar(s, y, g),
+            )
+        });
 }
 
 /// `x * sigmoid(x)` elementwise.
@@ -134,7 +153,12 @@ pub fn swish(x: &[f32]) -> Vec<f32> {
     let mut y = vec![0.0f32; x.len()];
     y.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
-        .for_each(|(y, x)| with_avx2(|| forward_scalar(x, y)));
+        .for_each(|(y, x)| {
+            with_avx2(
+                #[inline(always)]
+                || forward_scalar(x, y),
+            )
+        });
     y
 }
 
@@ -148,7 +172,12 @@ pub fn swish_backward(x: &[f32], grad: &mut [f32]) {
     );
     grad.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
-        .for_each(|(g, x)| with_avx2(|| backward_scalar(x, g)));
+        .for_each(|(g, x)| {
+            with_avx2(
+                #[inline(always)]
+                || backward_scalar(x, g),
+            )
+        });
 }
 
 #[cfg(test)]

@@ -25,13 +25,8 @@
 
 use rayon::prelude::*;
 
-use crate::cpu_features::with_avx2;
 use crate::matmul::matmul;
-
-/// Tiles transformed together (one vector register of `f32` on AVX2).
-const LANES: usize = 8;
-
-type Lane = [f32; LANES];
+use crate::winograd_simd::{self, LANES, Lane};
 
 /// A Winograd algorithm F(M x M, R x R), input tiles `A = M + R - 1` wide: its three
 /// transforms as constants, so that the transform loops unroll with the zeros skipped.
@@ -334,11 +329,11 @@ fn run<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
     tiles.par_chunks(tc).for_each(|chunk| {
         SCRATCH.with_borrow_mut(|scratch| {
             scratch.reserve(A * A, shape.channels, out.c, tc);
-            with_avx2(|| scratch.transform_input::<S, M, R, A>(input, shape, pad, chunk, tc));
+            scratch.transform_input::<S, M, R, A>(input, shape, pad, chunk, tc);
             scratch.multiply(A * A, shape.channels, kernel, tc);
             // SAFETY: `ptr` points to `output`, alive until `for_each` returns; this chunk
             // writes only the pixels of its own tiles.
-            with_avx2(|| unsafe { scratch.write_output::<S, M, R, A>(ptr, out, chunk, tc) });
+            unsafe { scratch.write_output::<S, M, R, A>(ptr, out, chunk, tc) };
         })
     });
     output
@@ -370,7 +365,6 @@ impl Scratch {
     }
 
     /// Input transform of one chunk.
-    #[inline(always)]
     fn transform_input<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
         &mut self,
         input: &[f32],
@@ -379,25 +373,13 @@ impl Scratch {
         chunk: &[Tile],
         tc: usize,
     ) {
-        let c_in = shape.channels;
-        let plane = shape.height * shape.width;
-        for c in 0..c_in {
-            for (group, tiles) in chunk.chunks(LANES).enumerate() {
-                let mut d = [[[0.0f32; LANES]; A]; A];
-                for (lane, tile) in tiles.iter().enumerate() {
-                    let base = &input[(tile.image * c_in + c) * plane..][..plane];
-                    gather(base, shape.height, shape.width, pad, tile, lane, &mut d);
-                }
-                let v = input_transform::<S, M, R, A>(&d);
-                let t0 = group * LANES;
-                for (i, row) in v.iter().enumerate() {
-                    for (j, lanes) in row.iter().enumerate() {
-                        let dst = &mut self.v[((i * A + j) * c_in + c) * tc + t0..][..LANES];
-                        dst.copy_from_slice(lanes);
-                    }
-                }
-            }
+        let at = InputAt { input, shape, pad };
+        #[cfg(target_arch = "x86_64")]
+        if winograd_simd::available() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { transform_input_avx2::<S, M, R, A>(&mut self.v, &at, chunk, tc) };
         }
+        transform_input_portable::<S, M, R, A>(&mut self.v, &at, chunk, tc)
     }
 
     /// The `points` products of one chunk.
@@ -436,7 +418,6 @@ impl Scratch {
     /// # Safety
     /// `out` must point to a live `[batch, shape.c, shape.h, shape.w]` buffer of which no other
     /// thread writes these tiles' pixels.
-    #[inline(always)]
     unsafe fn write_output<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
         &self,
         out: OutPtr,
@@ -444,31 +425,221 @@ impl Scratch {
         chunk: &[Tile],
         tc: usize,
     ) {
-        let (c_out, h, w) = (shape.c, shape.h, shape.w);
-        for co in 0..c_out {
-            for (group, tiles) in chunk.chunks(LANES).enumerate() {
-                let t0 = group * LANES;
-                let mut m = [[[0.0f32; LANES]; A]; A];
-                for (i, row) in m.iter_mut().enumerate() {
-                    for (j, lanes) in row.iter_mut().enumerate() {
-                        let p = i * A + j;
-                        lanes.copy_from_slice(&self.m[(p * c_out + co) * tc + t0..][..LANES]);
-                    }
-                }
-                let y = output_transform::<S, M, R, A>(&m);
-                for (lane, tile) in tiles.iter().enumerate() {
-                    let base = (tile.image * c_out + co) * h * w;
-                    for i in 0..M.min(h - tile.y) {
-                        let row = base + (tile.y + i) * w + tile.x;
-                        for j in 0..M.min(w - tile.x) {
-                            // SAFETY: in bounds (clipped to h, w) and owned by this tile.
-                            unsafe { *out.0.add(row + j) = y[i][j][lane] };
-                        }
-                    }
+        #[cfg(target_arch = "x86_64")]
+        if winograd_simd::available() {
+            // SAFETY: the CPU has AVX2 and FMA; `out` as the caller promises.
+            return unsafe { write_output_avx2::<S, M, R, A>(&self.m, out, shape, chunk, tc) };
+        }
+        // SAFETY: as the caller promises.
+        unsafe { write_output_portable::<S, M, R, A>(&self.m, out, shape, chunk, tc) }
+    }
+}
+
+/// A correlation's input: the buffer, its shape and the zero rows and columns before it.
+struct InputAt<'a> {
+    input: &'a [f32],
+    shape: Nchw,
+    pad: usize,
+}
+
+/// Scalar form of [`transform_input_avx2`], lanes filled element by element.
+fn transform_input_portable<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
+    v: &mut [f32],
+    at: &InputAt,
+    chunk: &[Tile],
+    tc: usize,
+) {
+    let (c_in, h, w) = (at.shape.channels, at.shape.height, at.shape.width);
+    let plane = h * w;
+    for c in 0..c_in {
+        for (group, tiles) in chunk.chunks(LANES).enumerate() {
+            let mut d = [[[0.0f32; LANES]; A]; A];
+            for (lane, tile) in tiles.iter().enumerate() {
+                let base = &at.input[(tile.image * c_in + c) * plane..][..plane];
+                gather(base, h, w, at.pad, tile, lane, &mut d);
+            }
+            let x = input_transform::<S, M, R, A>(&d);
+            let t0 = group * LANES;
+            for (i, row) in x.iter().enumerate() {
+                for (j, lanes) in row.iter().enumerate() {
+                    v[((i * A + j) * c_in + c) * tc + t0..][..LANES].copy_from_slice(lanes);
                 }
             }
         }
     }
+}
+
+/// Input transform of one chunk with whole-vector loads, transforms and stores: a group of
+/// [`LANES`] tiles whose patches all lie inside their images is loaded row by row
+/// ([`winograd_simd::gather_patches`]), other groups element by element.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn transform_input_avx2<
+    S: Scheme<M, R, A>,
+    const M: usize,
+    const R: usize,
+    const A: usize,
+>(
+    v: &mut [f32],
+    at: &InputAt,
+    chunk: &[Tile],
+    tc: usize,
+) {
+    use std::arch::x86_64::_mm256_storeu_ps;
+    let (c_in, h, w, pad) = (at.shape.channels, at.shape.height, at.shape.width, at.pad);
+    let plane = h * w;
+    // Per group: the channel-0 offsets of its patches and the largest, when every patch lies
+    // inside its image.
+    let groups: Vec<Option<([usize; LANES], usize)>> = chunk
+        .chunks(LANES)
+        .map(|tiles| {
+            let inside =
+                tiles.len() == LANES && tiles.iter().all(|t| is_interior::<A>(t, h, w, pad));
+            inside.then(|| {
+                let o: [usize; LANES] = std::array::from_fn(|l| {
+                    let t = &tiles[l];
+                    t.image * c_in * plane + (t.y - pad) * w + t.x - pad
+                });
+                (o, o.iter().copied().max().unwrap_or(0))
+            })
+        })
+        .collect();
+    let reach = (A - 1) * w + winograd_simd::row_load(A);
+    assert!(v.len() >= A * A * c_in * tc, "transform buffer too short");
+    for c in 0..c_in {
+        for (group, (tiles, offsets)) in chunk.chunks(LANES).zip(&groups).enumerate() {
+            let d = match offsets {
+                // The last patches of the buffer may leave no room for the wide row loads.
+                Some((o, last)) if last + c * plane + reach <= at.input.len() => {
+                    let o = o.map(|o| o + c * plane);
+                    // SAFETY: the CPU has AVX2 and FMA (this function's contract).
+                    unsafe { winograd_simd::gather_patches::<A>(at.input, &o, w) }
+                }
+                _ => {
+                    let mut d = [[[0.0f32; LANES]; A]; A];
+                    for (lane, tile) in tiles.iter().enumerate() {
+                        let base = &at.input[(tile.image * c_in + c) * plane..][..plane];
+                        gather(base, h, w, pad, tile, lane, &mut d);
+                    }
+                    // SAFETY: as above.
+                    unsafe { winograd_simd::load(&d) }
+                }
+            };
+            // SAFETY: as above.
+            let x = unsafe { winograd_simd::input_transform::<S, M, R, A>(&d) };
+            let t0 = group * LANES;
+            for (i, row) in x.iter().enumerate() {
+                for (j, lanes) in row.iter().enumerate() {
+                    let dst = &mut v[((i * A + j) * c_in + c) * tc + t0..][..LANES];
+                    // SAFETY: `dst` holds 8 floats.
+                    unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), *lanes) };
+                }
+            }
+        }
+    }
+}
+
+/// Scalar form of [`write_output_avx2`].
+///
+/// # Safety
+/// As [`Scratch::write_output`].
+unsafe fn write_output_portable<
+    S: Scheme<M, R, A>,
+    const M: usize,
+    const R: usize,
+    const A: usize,
+>(
+    m_buf: &[f32],
+    out: OutPtr,
+    shape: OutShape,
+    chunk: &[Tile],
+    tc: usize,
+) {
+    let c_out = shape.c;
+    for co in 0..c_out {
+        for (group, tiles) in chunk.chunks(LANES).enumerate() {
+            let t0 = group * LANES;
+            let mut m = [[[0.0f32; LANES]; A]; A];
+            for (i, row) in m.iter_mut().enumerate() {
+                for (j, lanes) in row.iter_mut().enumerate() {
+                    let p = i * A + j;
+                    lanes.copy_from_slice(&m_buf[(p * c_out + co) * tc + t0..][..LANES]);
+                }
+            }
+            let y = output_transform::<S, M, R, A>(&m);
+            // SAFETY: as the caller promises.
+            unsafe { scatter_tiles(&y, out, shape, co, tiles) };
+        }
+    }
+}
+
+/// Output transform of one chunk with whole-vector loads and transforms.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `out` as [`Scratch::write_output`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn write_output_avx2<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
+    m_buf: &[f32],
+    out: OutPtr,
+    shape: OutShape,
+    chunk: &[Tile],
+    tc: usize,
+) {
+    use std::arch::x86_64::{_mm256_loadu_ps, _mm256_setzero_ps};
+    let c_out = shape.c;
+    for co in 0..c_out {
+        for (group, tiles) in chunk.chunks(LANES).enumerate() {
+            let t0 = group * LANES;
+            let mut m = [[_mm256_setzero_ps(); A]; A];
+            for (i, row) in m.iter_mut().enumerate() {
+                for (j, lanes) in row.iter_mut().enumerate() {
+                    let src = &m_buf[((i * A + j) * c_out + co) * tc + t0..][..LANES];
+                    // SAFETY: `src` holds 8 floats.
+                    *lanes = unsafe { _mm256_loadu_ps(src.as_ptr()) };
+                }
+            }
+            // SAFETY: the CPU has AVX2 and FMA (this function's contract).
+            let y = unsafe { winograd_simd::output_transform::<S, M, R, A>(&m) };
+            // SAFETY: as the caller promises.
+            unsafe { scatter_tiles(&y, out, shape, co, tiles) };
+        }
+    }
+}
+
+/// Writes lane `l` of `y` to the `M x M` outputs of tile `l` in channel `co`, clipped to the
+/// grid.
+///
+/// # Safety
+/// `out` as [`Scratch::write_output`].
+#[inline(always)]
+unsafe fn scatter_tiles<const M: usize>(
+    y: &[[Lane; M]; M],
+    out: OutPtr,
+    shape: OutShape,
+    co: usize,
+    tiles: &[Tile],
+) {
+    let (h, w) = (shape.h, shape.w);
+    for (lane, tile) in tiles.iter().enumerate() {
+        let base = (tile.image * shape.c + co) * h * w;
+        for i in 0..M.min(h - tile.y) {
+            let row = base + (tile.y + i) * w + tile.x;
+            for j in 0..M.min(w - tile.x) {
+                // SAFETY: in bounds (clipped to h, w) and owned by this tile.
+                unsafe { *out.0.add(row + j) = y[i][j][lane] };
+            }
+        }
+    }
+}
+
+/// True when the `A x A` patch of `tile` lies inside the `h x w` image.
+#[inline(always)]
+fn is_interior<const A: usize>(tile: &Tile, h: usize, w: usize, pad: usize) -> bool {
+    tile.y >= pad && tile.x >= pad && tile.y + A <= h + pad && tile.x + A <= w + pad
 }
 
 /// Copies the `A x A` input patch of `tile` (rows `y-pad..y-pad+A`, columns `x-pad..x-pad+A`,
@@ -483,8 +654,7 @@ fn gather<const A: usize>(
     lane: usize,
     d: &mut [[Lane; A]; A],
 ) {
-    let interior = tile.y >= pad && tile.x >= pad && tile.y + A <= h + pad && tile.x + A <= w + pad;
-    if interior {
+    if is_interior::<A>(tile, h, w, pad) {
         for (i, row) in d.iter_mut().enumerate() {
             let src = &plane[(tile.y + i - pad) * w + tile.x - pad..][..A];
             for (j, v) in row.iter_mut().enumerate() {
@@ -635,6 +805,8 @@ mod tests {
             (1, 4, 2, 1, 1),
             (3, 8, 16, 8, 8),
             (2, 17, 9, 14, 13),
+            // Large enough for whole groups of tiles inside the image (the vector loads).
+            (2, 5, 6, 26, 27),
         ] {
             let s = Nchw {
                 batch: b,

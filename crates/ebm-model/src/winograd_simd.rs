@@ -1,0 +1,352 @@
+//! The Winograd transforms on eight tiles at once with AVX2 (lane `l` = tile `l`), written
+//! with intrinsics on whole vectors. The portable forms in [`crate::winograd`] compile, under
+//! `target_feature`, to scalar and half-vector code that shuttles the lanes through the stack
+//! (the nested lane arrays defeat the vectoriser), and they fill the lanes of a patch element
+//! by element, so that every vector waits for eight scalar stores (store-to-load forwarding
+//! fails): the input transform of the 2x2 kernels cost as much as their products.
+//!
+//! - [`gather_patches`]: the `A x A` patches of eight tiles, one unaligned load per patch row
+//!   and tile, transposed in registers.
+//! - [`input_transform`], [`output_transform`]: `B^T d B` and `A^T m A` on vectors, the
+//!   scheme's constant coefficients unrolled (zeros skipped).
+
+// Index loops mirror the matrix formulas of the transforms.
+#![allow(clippy::needless_range_loop)]
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+#[cfg(target_arch = "x86_64")]
+use crate::winograd::Scheme;
+
+/// Lanes per vector.
+pub const LANES: usize = 8;
+
+/// Eight lanes of `f32`.
+pub type Lane = [f32; LANES];
+
+/// Elements read per patch row (the row plus what the load reads past it): 4 for `A <= 4`, 8
+/// for `A <= 8`.
+pub const fn row_load(a: usize) -> usize {
+    if a <= 4 { 4 } else { 8 }
+}
+
+/// True when the functions here can run on this CPU (AVX2 and FMA).
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// `d[i][j]` lane `l` = `input[offsets[l] + i * w + j]` for `i, j < A`.
+///
+/// # Panics
+/// If `A > 8`, or a lane's last row load `offsets[l] + (A - 1) * w + row_load(A)` would pass
+/// the end of `input`.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub unsafe fn gather_patches<const A: usize>(
+    input: &[f32],
+    offsets: &[usize; LANES],
+    w: usize,
+) -> [[__m256; A]; A] {
+    assert!(A <= 8, "patches wider than 8 are not supported");
+    let reach = (A - 1) * w + row_load(A);
+    assert!(
+        offsets.iter().all(|&o| o + reach <= input.len()),
+        "a patch row load passes the end of the input"
+    );
+    let p = input.as_ptr();
+    let mut d = [[_mm256_setzero_ps(); A]; A];
+    // SAFETY: every load reads `row_load(A)` floats starting at `offsets[l] + i * w`, inside
+    // `input` by the assert above.
+    unsafe {
+        for (i, row) in d.iter_mut().enumerate() {
+            // Macros rather than closures: the intrinsics must be compiled with this
+            // function's target features.
+            macro_rules! at {
+                ($l:expr) => {
+                    p.add(offsets[$l] + i * w)
+                };
+            }
+            if A <= 4 {
+                macro_rules! pair {
+                    ($a:expr, $b:expr) => {
+                        _mm256_insertf128_ps::<1>(
+                            _mm256_castps128_ps256(_mm_loadu_ps(at!($a))),
+                            _mm_loadu_ps(at!($b)),
+                        )
+                    };
+                }
+                // Lanes 0-3 in the low halves, 4-7 in the high halves, then a 4x4 transpose
+                // within each half.
+                let (t0, t1, t2, t3) = (pair!(0, 4), pair!(1, 5), pair!(2, 6), pair!(3, 7));
+                let (u0, u1) = (_mm256_unpacklo_ps(t0, t1), _mm256_unpackhi_ps(t0, t1));
+                let (u2, u3) = (_mm256_unpacklo_ps(t2, t3), _mm256_unpackhi_ps(t2, t3));
+                let cols = [
+                    _mm256_shuffle_ps::<0x44>(u0, u2),
+                    _mm256_shuffle_ps::<0xEE>(u0, u2),
+                    _mm256_shuffle_ps::<0x44>(u1, u3),
+                    _mm256_shuffle_ps::<0xEE>(u1, u3),
+                ];
+                row.copy_from_slice(&cols[..A]);
+            } else {
+                let r = [
+                    _mm256_loadu_ps(at!(0)),
+                    _mm256_loadu_ps(at!(1)),
+                    _mm256_loadu_ps(at!(2)),
+                    _mm256_loadu_ps(at!(3)),
+                    _mm256_loadu_ps(at!(4)),
+                    _mm256_loadu_ps(at!(5)),
+                    _mm256_loadu_ps(at!(6)),
+                    _mm256_loadu_ps(at!(7)),
+                ];
+                // 8x8 transpose: pairs, quads, then halves.
+                let t = [
+                    _mm256_unpacklo_ps(r[0], r[1]),
+                    _mm256_unpackhi_ps(r[0], r[1]),
+                    _mm256_unpacklo_ps(r[2], r[3]),
+                    _mm256_unpackhi_ps(r[2], r[3]),
+                    _mm256_unpacklo_ps(r[4], r[5]),
+                    _mm256_unpackhi_ps(r[4], r[5]),
+                    _mm256_unpacklo_ps(r[6], r[7]),
+                    _mm256_unpackhi_ps(r[6], r[7]),
+                ];
+                let q = [
+                    _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+                    _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+                    _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+                    _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+                    _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+                    _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+                    _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+                    _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+                ];
+                let cols = [
+                    _mm256_permute2f128_ps::<0x20>(q[0], q[4]),
+                    _mm256_permute2f128_ps::<0x20>(q[1], q[5]),
+                    _mm256_permute2f128_ps::<0x20>(q[2], q[6]),
+                    _mm256_permute2f128_ps::<0x20>(q[3], q[7]),
+                    _mm256_permute2f128_ps::<0x31>(q[0], q[4]),
+                    _mm256_permute2f128_ps::<0x31>(q[1], q[5]),
+                    _mm256_permute2f128_ps::<0x31>(q[2], q[6]),
+                    _mm256_permute2f128_ps::<0x31>(q[3], q[7]),
+                ];
+                row.copy_from_slice(&cols[..A]);
+            }
+        }
+    }
+    d
+}
+
+/// Loads `A x A` lanes.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub unsafe fn load<const A: usize>(d: &[[Lane; A]; A]) -> [[__m256; A]; A] {
+    let mut x = [[_mm256_setzero_ps(); A]; A];
+    for (xr, dr) in x.iter_mut().zip(d) {
+        for (x, d) in xr.iter_mut().zip(dr) {
+            // SAFETY: a lane is 8 floats.
+            *x = unsafe { _mm256_loadu_ps(d.as_ptr()) };
+        }
+    }
+    x
+}
+
+/// `sum_k c[k] x[k]` over the nonzero constants.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn combine<const K: usize>(c: &[f32; K], x: &[__m256; K]) -> __m256 {
+    let mut acc = _mm256_setzero_ps();
+    for k in 0..K {
+        if c[k] == 1.0 {
+            acc = _mm256_add_ps(acc, x[k]);
+        } else if c[k] == -1.0 {
+            acc = _mm256_sub_ps(acc, x[k]);
+        } else if c[k] != 0.0 {
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(c[k]), x[k], acc);
+        }
+    }
+    acc
+}
+
+/// `V = B^T d B`: point `(i, j)` of the result is `v[i][j]`.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub unsafe fn input_transform<
+    S: Scheme<M, R, A>,
+    const M: usize,
+    const R: usize,
+    const A: usize,
+>(
+    d: &[[__m256; A]; A],
+) -> [[__m256; A]; A] {
+    // t = B^T d (column by column), v = t B (row by row).
+    let mut t = [[_mm256_setzero_ps(); A]; A];
+    for j in 0..A {
+        let mut col = [_mm256_setzero_ps(); A];
+        for k in 0..A {
+            col[k] = d[k][j];
+        }
+        for i in 0..A {
+            t[i][j] = combine(&S::BT[i], &col);
+        }
+    }
+    let mut v = [[_mm256_setzero_ps(); A]; A];
+    for i in 0..A {
+        for j in 0..A {
+            v[i][j] = combine(&S::BT[j], &t[i]);
+        }
+    }
+    v
+}
+
+/// `Y = A^T m A` for the `A x A` points `m`.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub unsafe fn output_transform<
+    S: Scheme<M, R, A>,
+    const M: usize,
+    const R: usize,
+    const A: usize,
+>(
+    m: &[[__m256; A]; A],
+) -> [[Lane; M]; M] {
+    let mut t = [[_mm256_setzero_ps(); A]; M];
+    for j in 0..A {
+        let mut col = [_mm256_setzero_ps(); A];
+        for k in 0..A {
+            col[k] = m[k][j];
+        }
+        for i in 0..M {
+            t[i][j] = combine(&S::AT[i], &col);
+        }
+    }
+    let mut y = [[[0.0f32; LANES]; M]; M];
+    for i in 0..M {
+        for j in 0..M {
+            // SAFETY: a lane is 8 floats.
+            unsafe { _mm256_storeu_ps(y[i][j].as_mut_ptr(), combine(&S::AT[j], &t[i])) };
+        }
+    }
+    y
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::winograd::{F22, F43};
+
+    fn lanes<const A: usize>(x: &[[__m256; A]; A]) -> [[Lane; A]; A] {
+        let mut out = [[[0.0f32; LANES]; A]; A];
+        for (o, x) in out.iter_mut().zip(x) {
+            for (o, x) in o.iter_mut().zip(x) {
+                // SAFETY: a lane is 8 floats.
+                unsafe { _mm256_storeu_ps(o.as_mut_ptr(), *x) };
+            }
+        }
+        out
+    }
+
+    fn check_gather<const A: usize>() {
+        let w = 13;
+        let input: Vec<f32> = (0..400).map(|i| i as f32).collect();
+        let offsets = [0, 5, 17, 40, 41, 99, 150, 200];
+        // SAFETY: only run where the CPU has AVX2 and FMA.
+        let d = lanes(&unsafe { gather_patches::<A>(&input, &offsets, w) });
+        for i in 0..A {
+            for j in 0..A {
+                for l in 0..LANES {
+                    assert_eq!(
+                        d[i][j][l],
+                        input[offsets[l] + i * w + j],
+                        "A {A} ({i},{j}) lane {l}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The vector transforms against the definitions, lane by lane.
+    fn check_transforms<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>() {
+        let mut d = [[[0.0f32; LANES]; A]; A];
+        for (k, v) in d.iter_mut().flatten().flatten().enumerate() {
+            *v = ((k * 37) % 101) as f32 / 10.0 - 5.0;
+        }
+        // SAFETY: only run where the CPU has AVX2 and FMA.
+        let (v, y) = unsafe {
+            let x = load(&d);
+            (
+                lanes(&input_transform::<S, M, R, A>(&x)),
+                output_transform::<S, M, R, A>(&x),
+            )
+        };
+        for l in 0..LANES {
+            for i in 0..A {
+                for j in 0..A {
+                    let want: f32 = (0..A)
+                        .flat_map(|a| (0..A).map(move |b| (a, b)))
+                        .map(|(a, b)| S::BT[i][a] * d[a][b][l] * S::BT[j][b])
+                        .sum();
+                    assert!((v[i][j][l] - want).abs() < 1e-3, "input ({i},{j}) lane {l}");
+                }
+            }
+            for i in 0..M {
+                for j in 0..M {
+                    let want: f32 = (0..A)
+                        .flat_map(|a| (0..A).map(move |b| (a, b)))
+                        .map(|(a, b)| S::AT[i][a] * d[a][b][l] * S::AT[j][b])
+                        .sum();
+                    assert!(
+                        (y[i][j][l] - want).abs() < 1e-2,
+                        "output ({i},{j}) lane {l}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lanes_hold_the_patches_and_transforms_match_their_definitions() {
+        if !available() {
+            eprintln!("skipped: this CPU has no AVX2 and FMA");
+            return;
+        }
+        check_gather::<3>();
+        check_gather::<4>();
+        check_gather::<6>();
+        check_gather::<8>();
+        check_transforms::<F22, 2, 2, 3>();
+        check_transforms::<F43, 4, 3, 6>();
+    }
+
+    #[test]
+    #[should_panic(expected = "passes the end")]
+    fn a_load_past_the_end_is_refused() {
+        if !available() {
+            panic!("passes the end (no AVX2 here; nothing to check)");
+        }
+        let input = vec![0.0f32; 40];
+        // SAFETY: the CPU has AVX2 and FMA (checked above).
+        let _ = unsafe { gather_patches::<3>(&input, &[0, 0, 0, 0, 0, 0, 0, 13], 13) };
+    }
+}
