@@ -603,9 +603,28 @@ unsafe fn write_output_avx2<S: Scheme<M, R, A>, const M: usize, const R: usize, 
                 }
             }
             // SAFETY: the CPU has AVX2 and FMA (this function's contract).
-            let y = unsafe { winograd_simd::output_transform::<S, M, R, A>(&m) };
-            // SAFETY: as the caller promises.
-            unsafe { scatter_tiles(&y, out, shape, co, tiles) };
+            let y = unsafe {
+                winograd_simd::tile_major::<M>(&winograd_simd::output_transform::<S, M, R, A>(&m))
+            };
+            let (h, w) = (shape.h, shape.w);
+            for (tile, y) in tiles.iter().zip(&y) {
+                let base = (tile.image * shape.c + co) * h * w;
+                let cols = M.min(w - tile.x);
+                for (i, row) in y.iter().enumerate().take(M.min(h - tile.y)) {
+                    let at = base + (tile.y + i) * w + tile.x;
+                    // SAFETY: in bounds (clipped to h, w) and owned by this tile, as the caller
+                    // promises; `[f32; M]` has the alignment of `f32`.
+                    unsafe {
+                        if cols == M {
+                            out.0.add(at).cast::<[f32; M]>().write(*row);
+                        } else {
+                            for (j, v) in row.iter().enumerate().take(cols) {
+                                *out.0.add(at + j) = *v;
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -822,6 +841,35 @@ mod tests {
                 &direct(&x, s, &k, (co, 3), (h, w), 1),
                 &format!("{s:?}"),
             );
+        }
+    }
+
+    #[test]
+    fn portable_transforms_match_the_vector_ones() {
+        // Other tests may run the portable path meanwhile: harmless, both are correct.
+        let s = Nchw {
+            batch: 3,
+            channels: 9,
+            height: 26,
+            width: 27,
+        };
+        let x = pseudo_random(s.len(), 21);
+        for r in [2, 3] {
+            let k = TransformedKernel::new(&pseudo_random(10 * 9 * r * r, 22), 10, 9, r);
+            let fast = correlate(&x, s, &k, (25, 26), 1);
+            winograd_simd::FORCE_PORTABLE.store(true, std::sync::atomic::Ordering::Relaxed);
+            let portable = correlate(&x, s, &k, (25, 26), 1);
+            winograd_simd::FORCE_PORTABLE.store(false, std::sync::atomic::Ordering::Relaxed);
+            assert_close(&portable, &fast, &format!("r {r}"));
+            let want = direct(
+                &x,
+                s,
+                &pseudo_random(10 * 9 * r * r, 22),
+                (10, r),
+                (25, 26),
+                1,
+            );
+            assert_close(&fast, &want, &format!("r {r} against the definition"));
         }
     }
 

@@ -31,8 +31,17 @@ pub const fn row_load(a: usize) -> usize {
     if a <= 4 { 4 } else { 8 }
 }
 
+/// Set by tests to run the portable transforms on a CPU that has AVX2.
+#[cfg(test)]
+pub(crate) static FORCE_PORTABLE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// True when the functions here can run on this CPU (AVX2 and FMA).
 pub fn available() -> bool {
+    #[cfg(test)]
+    if FORCE_PORTABLE.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
     #[cfg(target_arch = "x86_64")]
     return std::arch::is_x86_feature_detected!("avx2")
         && std::arch::is_x86_feature_detected!("fma");
@@ -216,7 +225,7 @@ pub unsafe fn input_transform<
     v
 }
 
-/// `Y = A^T m A` for the `A x A` points `m`.
+/// `Y = A^T m A` for the `A x A` points `m`: output `(i, j)` of every lane is `y[i][j]`.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA ([`available`]).
@@ -230,7 +239,7 @@ pub unsafe fn output_transform<
     const A: usize,
 >(
     m: &[[__m256; A]; A],
-) -> [[Lane; M]; M] {
+) -> [[__m256; M]; M] {
     let mut t = [[_mm256_setzero_ps(); A]; M];
     for j in 0..A {
         let mut col = [_mm256_setzero_ps(); A];
@@ -241,14 +250,74 @@ pub unsafe fn output_transform<
             t[i][j] = combine(&S::AT[i], &col);
         }
     }
-    let mut y = [[[0.0f32; LANES]; M]; M];
+    let mut y = [[_mm256_setzero_ps(); M]; M];
     for i in 0..M {
         for j in 0..M {
-            // SAFETY: a lane is 8 floats.
-            unsafe { _mm256_storeu_ps(y[i][j].as_mut_ptr(), combine(&S::AT[j], &t[i])) };
+            y[i][j] = combine(&S::AT[j], &t[i]);
         }
     }
     y
+}
+
+/// The `M x M` outputs of each lane's tile, tile by tile (`out[l][i][j]` = lane `l` of
+/// `y[i][j]`), transposed in registers so that each tile's rows can be copied out whole.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub unsafe fn tile_major<const M: usize>(y: &[[__m256; M]; M]) -> [[[f32; M]; M]; LANES] {
+    let mut out = [[[0.0f32; M]; M]; LANES];
+    for (i, row) in y.iter().enumerate() {
+        // SAFETY (all stores below): each writes 2 or 4 floats into a row of `out` of at
+        // least that length (M = 2 or 4 in the respective branch).
+        unsafe {
+            if M == 4 {
+                // A 4x4 transpose within each half: lanes 0-3 low, 4-7 high.
+                let (u0, u1) = (
+                    _mm256_unpacklo_ps(row[0], row[1]),
+                    _mm256_unpackhi_ps(row[0], row[1]),
+                );
+                let (u2, u3) = (
+                    _mm256_unpacklo_ps(row[2], row[3]),
+                    _mm256_unpackhi_ps(row[2], row[3]),
+                );
+                let r = [
+                    _mm256_shuffle_ps::<0x44>(u0, u2),
+                    _mm256_shuffle_ps::<0xEE>(u0, u2),
+                    _mm256_shuffle_ps::<0x44>(u1, u3),
+                    _mm256_shuffle_ps::<0xEE>(u1, u3),
+                ];
+                for (l, v) in r.iter().enumerate() {
+                    _mm_storeu_ps(out[l][i].as_mut_ptr(), _mm256_castps256_ps128(*v));
+                    _mm_storeu_ps(out[l + 4][i].as_mut_ptr(), _mm256_extractf128_ps::<1>(*v));
+                }
+            } else if M == 2 {
+                // Pairs: lanes 0, 1 | 4, 5 from the low interleave, 2, 3 | 6, 7 from the high.
+                let lo = _mm256_unpacklo_ps(row[0], row[1]);
+                let hi = _mm256_unpackhi_ps(row[0], row[1]);
+                for (v, l) in [(lo, 0), (hi, 2)] {
+                    // 64-bit halves, stored as doubles (unaligned stores).
+                    let a = _mm_castps_pd(_mm256_castps256_ps128(v));
+                    let b = _mm_castps_pd(_mm256_extractf128_ps::<1>(v));
+                    _mm_storel_pd(out[l][i].as_mut_ptr().cast(), a);
+                    _mm_storeh_pd(out[l + 1][i].as_mut_ptr().cast(), a);
+                    _mm_storel_pd(out[l + 4][i].as_mut_ptr().cast(), b);
+                    _mm_storeh_pd(out[l + 5][i].as_mut_ptr().cast(), b);
+                }
+            } else {
+                for (j, v) in row.iter().enumerate() {
+                    let mut lanes = [0.0f32; LANES];
+                    _mm256_storeu_ps(lanes.as_mut_ptr(), *v);
+                    for (l, x) in lanes.iter().enumerate() {
+                        out[l][i][j] = *x;
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
@@ -295,9 +364,10 @@ mod tests {
         // SAFETY: only run where the CPU has AVX2 and FMA.
         let (v, y) = unsafe {
             let x = load(&d);
+            let y = output_transform::<S, M, R, A>(&x);
             (
                 lanes(&input_transform::<S, M, R, A>(&x)),
-                output_transform::<S, M, R, A>(&x),
+                tile_major::<M>(&y),
             )
         };
         for l in 0..LANES {
@@ -317,7 +387,7 @@ mod tests {
                         .map(|(a, b)| S::AT[i][a] * d[a][b][l] * S::AT[j][b])
                         .sum();
                     assert!(
-                        (y[i][j][l] - want).abs() < 1e-2,
+                        (y[l][i][j] - want).abs() < 1e-2,
                         "output ({i},{j}) lane {l}"
                     );
                 }
