@@ -2,6 +2,8 @@
 //! vectorisable exponential (Cephes `expf` polynomial, relative error about 1e-7) compiled for
 //! AVX2 + FMA where the CPU has them.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::cpu_features::with_avx2;
@@ -38,9 +40,9 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 #[inline(always)]
-fn forward_scalar(x: &[f32], y: &mut [f32]) {
+fn forward_scalar(x: &[f32], y: &mut [MaybeUninit<f32>]) {
     for (y, &x) in y.iter_mut().zip(x) {
-        *y = x * sigmoid(x);
+        y.write(x * sigmoid(x));
     }
 }
 
@@ -53,39 +55,9 @@ fn backward_scalar(x: &[f32], g: &mut [f32]) {
 }
 
 #[inline(always)]
-fn forward_saving_scalar(x: &[f32], y: &mut [f32], s: &mut [f32]) {
-    let n = x.len();
-    let (y, s) = (&mut y[..n], &mut s[..n]);
-    for i in 0..n {
-        let sx = sigmoid(x[i]);
-        s[i] = sx;
-        y[i] = x[i] * sx;
-    }
-}
-
-#[inline(always)]
-fn backward_saved_scalar(s: &[f32], y: &[f32], g: &mut [f32]) {
-    for ((g, &s), &y) in g.iter_mut().zip(s).zip(y) {
-        // s (1 + x (1 - s)) = s + y (1 - s).
-        *g *= s + y - y * s;
-    }
-}
-
-#[inline(always)]
 fn in_place_scalar(x: &mut [f32]) {
     for x in x.iter_mut() {
         *x *= sigmoid(*x);
-    }
-}
-
-#[inline(always)]
-fn in_place_saving_scalar(x: &mut [f32], s: &mut [f32]) {
-    let n = x.len();
-    let s = &mut s[..n];
-    for i in 0..n {
-        let sx = sigmoid(x[i]);
-        s[i] = sx;
-        x[i] *= sx;
     }
 }
 
@@ -99,59 +71,12 @@ pub fn swish_in_place(x: &mut [f32]) {
     });
 }
 
-/// [`swish_saving_sigmoid`] overwriting `x` with the output; returns the sigmoid.
-pub fn swish_in_place_saving_sigmoid(x: &mut [f32]) -> Vec<f32> {
-    let mut s = vec![0.0f32; x.len()];
-    x.par_chunks_mut(CHUNK)
-        .zip(s.par_chunks_mut(CHUNK))
-        .for_each(|(x, s)| {
-            with_avx2(
-                #[inline(always)]
-                || in_place_saving_scalar(x, s),
-            )
-        });
-    s
-}
-
-/// `x * sigmoid(x)` elementwise and, for [`swish_backward_saved`], `sigmoid(x)`: the backward
-/// pass then needs no exponential.
-pub fn swish_saving_sigmoid(x: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    let mut y = vec![0.0f32; x.len()];
-    let mut s = vec![0.0f32; x.len()];
-    y.par_chunks_mut(CHUNK)
-        .zip(s.par_chunks_mut(CHUNK))
-        .zip(x.par_chunks(CHUNK))
-        .for_each(|((y, s), x)| {
-            with_avx2(
-                #[inline(always)]
-                || forward_saving_scalar(x, y, s),
-            )
-        });
-    (y, s)
-}
-
-/// [`swish_backward`] from the saved sigmoid `s` and output `y` of [`swish_saving_sigmoid`]:
-/// `grad * (s + y (1 - s))`.
-pub fn swish_backward_saved(s: &[f32], y: &[f32], grad: &mut [f32]) {
-    assert!(
-        s.len() == grad.len() && y.len() == grad.len(),
-        "swish backward: saved values and grad differ in length"
-    );
-    grad.par_chunks_mut(CHUNK)
-        .zip(s.par_chunks(CHUNK))
-        .zip(y.par_chunks(CHUNK))
-        .for_each(|((g, s), y)| {
-            with_avx2(
-                #[inline(always)]
-                || backward_saved_scalar(s, y, g),
-            )
-        });
-}
-
-/// `x * sigmoid(x)` elementwise.
+/// `x * sigmoid(x)` elementwise, written into fresh memory without zeroing it first.
 pub fn swish(x: &[f32]) -> Vec<f32> {
-    let mut y = vec![0.0f32; x.len()];
-    y.par_chunks_mut(CHUNK)
+    let n = x.len();
+    let mut y = Vec::with_capacity(n);
+    y.spare_capacity_mut()[..n]
+        .par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
         .for_each(|(y, x)| {
             with_avx2(
@@ -159,6 +84,8 @@ pub fn swish(x: &[f32]) -> Vec<f32> {
                 || forward_scalar(x, y),
             )
         });
+    // SAFETY: the chunks cover all `n` elements and `forward_scalar` wrote every one.
+    unsafe { y.set_len(n) };
     y
 }
 
@@ -214,20 +141,10 @@ mod tests {
                 "swish'({x}) = {g} vs {dwant}"
             );
         }
-        // The saved-sigmoid pair and the in-place forms give the same values.
-        let (y2, s2) = swish_saving_sigmoid(&xs);
-        assert_eq!(y2, y);
-        let mut y3 = xs.clone();
-        assert_eq!(swish_in_place_saving_sigmoid(&mut y3), s2);
-        assert_eq!(y3, y);
+        // The in-place form gives the same values.
         let mut y4 = xs.clone();
         swish_in_place(&mut y4);
         assert_eq!(y4, y);
-        let mut g2 = vec![1.0f32; xs.len()];
-        swish_backward_saved(&s2, &y2, &mut g2);
-        for (a, b) in g2.iter().zip(&g) {
-            assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
-        }
         // Far tails: no NaN or infinity.
         let tails = swish(&[-1e4, 1e4]);
         assert!(tails[0].abs() < 1e-30 && tails[1] == 1e4, "{tails:?}");

@@ -27,6 +27,7 @@ pub type Lane = [f32; LANES];
 
 /// Elements read per patch row (the row plus what the load reads past it): 4 for `A <= 4`, 8
 /// for `A <= 8`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub const fn row_load(a: usize) -> usize {
     if a <= 4 { 4 } else { 8 }
 }
