@@ -66,7 +66,8 @@ pub struct BenchOptions {
     pub batch: usize,
     /// Interleaved rounds of Langevin-step measurements (medians reported).
     pub reps: usize,
-    /// Training iterations timed per implementation (0 skips the training part).
+    /// Training rounds (0 skips the training part): per round one fresh `ebm train` child
+    /// (a warm-up iteration, then the timed one) and one reference iteration.
     pub train_iters: usize,
     /// Langevin steps per training iteration (K).
     pub train_steps: usize,
@@ -295,7 +296,9 @@ fn bench_steps(
     Ok(rows)
 }
 
-/// Training iterations of one network: an `ebm train` child, then the reference.
+/// Training iterations of one network, in rounds that alternate the two implementations as
+/// the step rounds do: a fresh `ebm train` child runs one iteration to warm up and one that is
+/// timed, then the reference times one iteration.
 fn bench_train(
     network: BenchNet,
     opts: &BenchOptions,
@@ -316,7 +319,7 @@ fn bench_train(
         "--data-dir".into(),
         data_dir.display().to_string(),
         "--iters".into(),
-        opts.train_iters.to_string(),
+        "2".into(),
         "--batch".into(),
         opts.batch.to_string(),
         "--set".into(),
@@ -330,14 +333,24 @@ fn bench_train(
         "--set".into(),
         "time_limit_secs=null".into(),
     ];
-    let run_dir = scratch.join(format!("train-{}", network.name()));
-    let run = run_train(&opts.exe, &args, &run_dir)?;
-    let mut torch = Vec::new();
-    if let Some(r) = reference.as_mut() {
-        let request = json!({
-            "op": "train", "net": network.name(), "batch": opts.batch, "steps": opts.train_steps
-        });
-        for _ in 0..opts.train_iters {
+    let request = json!({
+        "op": "train", "net": network.name(), "batch": opts.batch, "steps": opts.train_steps
+    });
+    let (mut ours, mut torch, mut peak_rss) = (Vec::new(), Vec::new(), None::<f64>);
+    for round in 0..opts.train_iters {
+        let run_dir = scratch.join(format!("train-{}-{round}", network.name()));
+        let run = run_train(&opts.exe, &args, &run_dir)?;
+        let timed = run
+            .iteration_seconds
+            .last()
+            .copied()
+            .context("the training child logged no iteration")?;
+        ours.push(timed);
+        if let Some(rss) = run.peak_rss_mib {
+            peak_rss = Some(peak_rss.map_or(rss, |p| p.max(rss)));
+        }
+        let _ = std::fs::remove_dir_all(&run_dir);
+        if let Some(r) = reference.as_mut() {
             torch.push(r.seconds(&request)?);
         }
     }
@@ -356,7 +369,7 @@ fn bench_train(
             samples,
         }
     };
-    let mut rows = vec![row("ebm", run.iteration_seconds, run.peak_rss_mib)];
+    let mut rows = vec![row("ebm", ours, peak_rss)];
     if !torch.is_empty() {
         rows.push(row("pytorch", torch, None));
     }
@@ -443,7 +456,7 @@ pub fn run_bench(opts: &BenchOptions, device: &Device) -> Result<BenchReport> {
     let mut train = Vec::new();
     if opts.train_iters > 0 {
         println!(
-            "\nCD training iteration (K = {}, batch {}, median of {})\n{:<10} {:<14} {:<10} {:>10} {:>10} {:>14}",
+            "\nCD training iteration (K = {}, batch {}, median of {} interleaved rounds)\n{:<10} {:<14} {:<10} {:>10} {:>10} {:>14}",
             opts.train_steps,
             opts.batch,
             opts.train_iters,

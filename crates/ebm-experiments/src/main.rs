@@ -164,7 +164,8 @@ enum Command {
         /// Interleaved rounds of Langevin-step measurements (the median is reported).
         #[arg(long, default_value_t = 5)]
         reps: usize,
-        /// Training iterations timed per implementation (0 skips training).
+        /// Interleaved training rounds (0 skips training): per round a fresh `ebm train` child
+        /// times its second iteration, then the reference one iteration.
         #[arg(long, default_value_t = 2)]
         train_iters: usize,
         /// Langevin steps per training iteration (K).
