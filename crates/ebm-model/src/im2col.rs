@@ -49,11 +49,13 @@ impl ConvGeometry {
         self.out_h * self.out_w
     }
 
-    fn in_plane(&self) -> usize {
+    /// Values of one input image.
+    pub fn in_plane(&self) -> usize {
         self.c_in * self.in_h * self.in_w
     }
 
-    fn out_plane(&self) -> usize {
+    /// Values of one output image.
+    pub fn out_plane(&self) -> usize {
         self.c_out * self.n()
     }
 

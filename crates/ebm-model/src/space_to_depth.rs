@@ -138,7 +138,7 @@ fn scatter_strided(dst: &mut [f32], src: &[f32], s: usize) {
 pub fn space_to_depth(x: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
     assert_eq!(
         x.len(),
-        batch * g.c_in * g.in_h * g.in_w,
+        batch * g.in_plane(),
         "input does not match the geometry"
     );
     let zs = z_shape(batch, g);
@@ -244,21 +244,15 @@ pub fn forward(x: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32>
     assert!(applies(g), "no stride-1 rewrite for {g:?}");
     assert_eq!(
         x.len(),
-        batch * g.c_in * g.in_h * g.in_w,
+        batch * g.in_plane(),
         "input does not match the geometry"
     );
     let zs = z_shape(1, g);
     let kernel = TransformedKernel::new(&rearrange_kernel(w, g), g.c_out, zs.channels, r(g));
-    in_slices(
-        x,
-        batch,
-        g.c_in * g.in_h * g.in_w,
-        g.c_out * g.out_h * g.out_w,
-        |x, n| {
-            let z = space_to_depth(x, n, g);
-            correlate(&z, z_shape(n, g), &kernel, (g.out_h, g.out_w), 0)
-        },
-    )
+    in_slices(x, batch, g.in_plane(), g.out_plane(), |x, n| {
+        let z = space_to_depth(x, n, g);
+        correlate(&z, z_shape(n, g), &kernel, (g.out_h, g.out_w), 0)
+    })
 }
 
 /// Input gradient from the output gradient `dy` `[batch, c_out, out_h, out_w]`; same result as
@@ -270,15 +264,15 @@ pub fn backward_input(dy: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> 
     assert!(applies(g), "no stride-1 rewrite for {g:?}");
     assert_eq!(
         dy.len(),
-        batch * g.c_out * g.out_h * g.out_w,
+        batch * g.out_plane(),
         "gradient does not match the geometry"
     );
     let zs = grad_shape(1, g);
     let r = r(g);
     let flipped = flip_kernel(&rearrange_kernel(w, g), g.c_out, zs.channels, r);
     let kernel = TransformedKernel::new(&flipped, zs.channels, g.c_out, r);
-    let per_image = g.c_out * g.out_h * g.out_w;
-    in_slices(dy, batch, per_image, g.c_in * g.in_h * g.in_w, |dy, n| {
+    let per_image = g.out_plane();
+    in_slices(dy, batch, per_image, g.in_plane(), |dy, n| {
         let dy_shape = Nchw {
             batch: n,
             channels: g.c_out,
@@ -403,7 +397,7 @@ mod tests {
             (geometry(8, 8, 4, 2, 7), 2 * SLICE_IMAGES + 3),
         ] {
             assert!(applies(&g), "{g:?}");
-            let x = pseudo_random(batch * g.c_in * g.in_h * g.in_w, 3);
+            let x = pseudo_random(batch * g.in_plane(), 3);
             let w = pseudo_random(g.c_out * g.c_in * g.kernel * g.kernel, 4);
             let y = forward(&x, batch, &g, &w);
             assert_close(
