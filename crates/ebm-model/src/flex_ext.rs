@@ -25,7 +25,7 @@ use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
 use crate::im2col::{self, ConvGeometry};
-use crate::sn_conv::{same_conv_options, same_padding};
+use crate::sn_conv::same_conv_options;
 use crate::space_to_depth::{self, Pass};
 use crate::swish_kernel;
 use crate::winograd::{Nchw, TransformedKernel, conv3x3 as winograd, flip_kernel};
@@ -110,20 +110,7 @@ fn geometry(x: &FlexTensor, weight: &FlexTensor, stride: usize) -> (usize, ConvG
     let (xs, ws) = (x.layout().shape(), weight.layout().shape());
     assert_eq!(ws[2], ws[3], "square kernels only, got {ws:?}");
     assert_eq!(xs[1], ws[1], "input channels do not match the kernel");
-    let (top, _) = same_padding(xs[2], ws[2], stride);
-    let (left, _) = same_padding(xs[3], ws[3], stride);
-    let g = ConvGeometry {
-        c_in: ws[1],
-        c_out: ws[0],
-        kernel: ws[2],
-        stride,
-        pad_top: top,
-        pad_left: left,
-        in_h: xs[2],
-        in_w: xs[3],
-        out_h: xs[2].div_ceil(stride),
-        out_w: xs[3].div_ceil(stride),
-    };
+    let g = ConvGeometry::same([ws[1], ws[0]], ws[2], stride, (xs[2], xs[3]));
     (xs[0], g)
 }
 

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use crate::cpu_features::with_avx2;
 use crate::matmul::matmul;
+use crate::sn_conv::same_padding;
 
 /// Shape of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +42,28 @@ pub struct ConvGeometry {
 }
 
 impl ConvGeometry {
+    /// A `c_in -> c_out` convolution of an `in_h x in_w` input with a square `kernel`, `stride`
+    /// on both axes and TensorFlow SAME padding ([`crate::sn_conv::same_padding`]).
+    pub fn same(
+        [c_in, c_out]: [usize; 2],
+        kernel: usize,
+        stride: usize,
+        (in_h, in_w): (usize, usize),
+    ) -> Self {
+        Self {
+            c_in,
+            c_out,
+            kernel,
+            stride,
+            pad_top: same_padding(in_h, kernel, stride).0,
+            pad_left: same_padding(in_w, kernel, stride).0,
+            in_h,
+            in_w,
+            out_h: in_h.div_ceil(stride),
+            out_w: in_w.div_ceil(stride),
+        }
+    }
+
     fn k(&self) -> usize {
         self.c_in * self.kernel * self.kernel
     }
@@ -209,7 +232,8 @@ fn to_image_major(src: &[f32], channels: usize, n: usize, dst: &mut [f32]) {
     }
 }
 
-fn check(len: usize, per: usize, count: usize, what: &str) {
+/// Panics unless a buffer of `len` values holds `count` items of `per` values.
+pub(crate) fn check(len: usize, per: usize, count: usize, what: &str) {
     assert_eq!(len, count * per, "{what} does not match the geometry");
 }
 
@@ -362,7 +386,7 @@ pub fn backward_weight(x: &[f32], dy: &[f32], batch: usize, g: &ConvGeometry) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_data::pseudo_random;
+    use crate::test_data::{dot, pseudo_random};
 
     fn geometry() -> ConvGeometry {
         // TensorFlow SAME for a 4x4 stride-2 kernel on 7x7: one row/column before, two after.
@@ -409,10 +433,6 @@ mod tests {
             }
         }
         y
-    }
-
-    fn dot(a: &[f32], b: &[f32]) -> f64 {
-        a.iter().zip(b).map(|(a, b)| (a * b) as f64).sum()
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! an `r x r`, stride-1, unpadded correlation of `z` (`s * s * c_in` channels) with the
 //! rearranged kernel `w'[o][(py * s + px) * c_in + c][a][e] = w[o][c][s * a + py][s * e + px]`,
 //! which [`crate::winograd`] computes with F(2x2, 2x2) (r = 2) or F(4x4, 3x3) (r = 3): for the
-//! 4x4 stride-2 case 9 multiplications per 2x2 outputs and input channel where the direct form
-//! does 64, and the im2col gathers are gone.
+//! 4x4 stride-2 case, per input channel and 2x2 outputs, 9 multiplications for each of the 4
+//! phases (36) where the direct form does 64, and the im2col gathers are gone.
 //!
 //! The input gradient is the adjoint of each step in reverse: the correlation of the output
 //! gradient with the flipped kernel over `z`'s grid ([`crate::winograd::adjoint_padding`]),
@@ -18,7 +18,7 @@
 use rayon::prelude::*;
 
 use crate::cpu_features::with_avx2;
-use crate::im2col::ConvGeometry;
+use crate::im2col::{ConvGeometry, check};
 use crate::winograd::{Nchw, TransformedKernel, adjoint_padding, correlate, flip_kernel};
 
 /// True when `g` can be rewritten: stride at least 2, kernel `r` times the stride for a kernel
@@ -44,11 +44,7 @@ pub enum Pass {
 /// small grids can lose: a 9 -> 5 conv does 0.81 of im2col's work for its input gradient, whose
 /// 5x5 phase grid takes 3x3 tiles of 2x2.
 pub fn work_ratio(g: &ConvGeometry, pass: Pass) -> f64 {
-    let r = r(g);
-    let (m, a) = match r {
-        2 => (2, 3),
-        _ => (4, 6),
-    };
+    let (m, a) = crate::winograd::tile_sizes(r(g)).expect("work_ratio of a conv that applies");
     let (h, w) = match pass {
         Pass::Forward => (g.out_h, g.out_w),
         Pass::InputGradient => {
@@ -136,11 +132,7 @@ fn scatter_strided(dst: &mut [f32], src: &[f32], s: usize) {
 
 /// The phase-stacked input `z` of `x` `[batch, c_in, in_h, in_w]`, images in parallel.
 pub fn space_to_depth(x: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
-    assert_eq!(
-        x.len(),
-        batch * g.in_plane(),
-        "input does not match the geometry"
-    );
+    check(x.len(), g.in_plane(), batch, "input");
     let zs = z_shape(batch, g);
     let (s, plane) = (g.stride, g.in_h * g.in_w);
     let z_image = zs.channels * zs.height * zs.width;
@@ -177,7 +169,7 @@ pub fn space_to_depth(x: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
 /// is one element of `z` there).
 pub fn depth_to_space(dz: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
     let zs = grad_shape(batch, g);
-    assert_eq!(dz.len(), zs.len(), "gradient does not match the geometry");
+    check(dz.len(), zs.len(), 1, "gradient");
     let (s, plane, zplane) = (g.stride, g.in_h * g.in_w, zs.height * zs.width);
     let mut dx = vec![0.0f32; batch * g.c_in * plane];
     if dx.is_empty() {
@@ -210,11 +202,7 @@ pub fn depth_to_space(dz: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
 /// The `[c_out, s * s * c_in, r, r]` kernel of the rewritten correlation.
 pub fn rearrange_kernel(w: &[f32], g: &ConvGeometry) -> Vec<f32> {
     let (s, k, r) = (g.stride, g.kernel, r(g));
-    assert_eq!(
-        w.len(),
-        g.c_out * g.c_in * k * k,
-        "weight does not match the geometry"
-    );
+    check(w.len(), g.c_out * g.c_in * k * k, 1, "weight");
     let c2 = s * s * g.c_in;
     let mut out = vec![0.0f32; g.c_out * c2 * r * r];
     out.par_chunks_mut(c2 * r * r)
@@ -242,11 +230,7 @@ pub fn rearrange_kernel(w: &[f32], g: &ConvGeometry) -> Vec<f32> {
 /// If `g` does not qualify ([`applies`]) or the buffers do not match it.
 pub fn forward(x: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32> {
     assert!(applies(g), "no stride-1 rewrite for {g:?}");
-    assert_eq!(
-        x.len(),
-        batch * g.in_plane(),
-        "input does not match the geometry"
-    );
+    check(x.len(), g.in_plane(), batch, "input");
     let zs = z_shape(1, g);
     let kernel = TransformedKernel::new(&rearrange_kernel(w, g), g.c_out, zs.channels, r(g));
     in_slices(x, batch, g.in_plane(), g.out_plane(), |x, n| {
@@ -262,17 +246,12 @@ pub fn forward(x: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32>
 /// If `g` does not qualify ([`applies`]) or the buffers do not match it.
 pub fn backward_input(dy: &[f32], batch: usize, g: &ConvGeometry, w: &[f32]) -> Vec<f32> {
     assert!(applies(g), "no stride-1 rewrite for {g:?}");
-    assert_eq!(
-        dy.len(),
-        batch * g.out_plane(),
-        "gradient does not match the geometry"
-    );
+    check(dy.len(), g.out_plane(), batch, "gradient");
     let zs = grad_shape(1, g);
     let r = r(g);
     let flipped = flip_kernel(&rearrange_kernel(w, g), g.c_out, zs.channels, r);
     let kernel = TransformedKernel::new(&flipped, zs.channels, g.c_out, r);
-    let per_image = g.out_plane();
-    in_slices(dy, batch, per_image, g.in_plane(), |dy, n| {
+    in_slices(dy, batch, g.out_plane(), g.in_plane(), |dy, n| {
         let dy_shape = Nchw {
             batch: n,
             channels: g.c_out,
@@ -313,7 +292,7 @@ fn in_slices(
 mod tests {
     use super::*;
     use crate::im2col;
-    use crate::test_data::pseudo_random;
+    use crate::test_data::{assert_close, dot, pseudo_random};
 
     fn geometry(
         c_in: usize,
@@ -322,32 +301,7 @@ mod tests {
         stride: usize,
         side: usize,
     ) -> ConvGeometry {
-        let out = side.div_ceil(stride);
-        // TensorFlow SAME: the smaller half of the padding before.
-        let total = ((out - 1) * stride + kernel).saturating_sub(side);
-        ConvGeometry {
-            c_in,
-            c_out,
-            kernel,
-            stride,
-            pad_top: total / 2,
-            pad_left: total / 2,
-            in_h: side,
-            in_w: side,
-            out_h: out,
-            out_w: out,
-        }
-    }
-
-    fn assert_close(got: &[f32], want: &[f32], what: &str) {
-        assert_eq!(got.len(), want.len(), "{what}: length");
-        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        for (a, b) in got.iter().zip(want) {
-            assert!(
-                (a - b).abs() <= 1e-5 * scale.max(1.0),
-                "{a} vs {b} in {what}"
-            );
-        }
+        ConvGeometry::same([c_in, c_out], kernel, stride, (side, side))
     }
 
     #[test]
@@ -376,7 +330,6 @@ mod tests {
         }
         let dz = pseudo_random(cropped.len(), 2);
         let dx = depth_to_space(&dz, batch, &g);
-        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(a, b)| (a * b) as f64).sum::<f64>();
         assert!((dot(&cropped, &dz) - dot(&x, &dx)).abs() < 1e-4);
         // Every input pixel sits in z exactly once: with dz = z, dx gives x back.
         assert_eq!(depth_to_space(&cropped, batch, &g), x);

@@ -102,18 +102,19 @@ impl Nchw {
     }
 }
 
-/// Kernel edges with a Winograd scheme here.
-pub fn has_scheme(r: usize) -> bool {
-    matches!(r, 2 | 3)
+/// Output and input tile edges `(M, A)` of the scheme for `r x r` kernels, `None` where there
+/// is none.
+pub fn tile_sizes(r: usize) -> Option<(usize, usize)> {
+    match r {
+        2 => Some((2, 3)),
+        3 => Some((4, 6)),
+        _ => None,
+    }
 }
 
-/// Input tile edge of the scheme for `r x r` kernels.
-fn tile_edge(r: usize) -> usize {
-    match r {
-        2 => 3,
-        3 => 6,
-        _ => panic!("no Winograd scheme for {r}x{r} kernels"),
-    }
+/// Kernel edges with a Winograd scheme here.
+pub fn has_scheme(r: usize) -> bool {
+    tile_sizes(r).is_some()
 }
 
 /// An `r x r` kernel `[c_out, c_in, r, r]` in the Winograd domain, stored `[c_out][points][c_in]`:
@@ -138,7 +139,8 @@ impl TransformedKernel {
             c_out * c_in * r * r,
             "kernel is not [c_out, c_in, {r}, {r}]"
         );
-        let a = tile_edge(r);
+        let (_, a) =
+            tile_sizes(r).unwrap_or_else(|| panic!("no Winograd scheme for {r}x{r} kernels"));
         let mut data = vec![0.0f32; c_out * a * a * c_in];
         if !data.is_empty() {
             match r {
@@ -449,16 +451,10 @@ fn transform_input_portable<S: Scheme<M, R, A>, const M: usize, const R: usize, 
     chunk: &[Tile],
     tc: usize,
 ) {
-    let (c_in, h, w) = (at.shape.channels, at.shape.height, at.shape.width);
-    let plane = h * w;
+    let c_in = at.shape.channels;
     for c in 0..c_in {
         for (group, tiles) in chunk.chunks(LANES).enumerate() {
-            let mut d = [[[0.0f32; LANES]; A]; A];
-            for (lane, tile) in tiles.iter().enumerate() {
-                let base = &at.input[(tile.image * c_in + c) * plane..][..plane];
-                gather(base, h, w, at.pad, tile, lane, &mut d);
-            }
-            let x = input_transform::<S, M, R, A>(&d);
+            let x = sandwich(&S::BT, &gather_lanes::<A>(at, c, tiles));
             let t0 = group * LANES;
             for (i, row) in x.iter().enumerate() {
                 for (j, lanes) in row.iter().enumerate() {
@@ -518,18 +514,11 @@ unsafe fn transform_input_avx2<
                     // SAFETY: the CPU has AVX2 and FMA (this function's contract).
                     unsafe { winograd_simd::gather_patches::<A>(at.input, &o, w) }
                 }
-                _ => {
-                    let mut d = [[[0.0f32; LANES]; A]; A];
-                    for (lane, tile) in tiles.iter().enumerate() {
-                        let base = &at.input[(tile.image * c_in + c) * plane..][..plane];
-                        gather(base, h, w, pad, tile, lane, &mut d);
-                    }
-                    // SAFETY: as above.
-                    unsafe { winograd_simd::load(&d) }
-                }
+                // SAFETY: as above.
+                _ => unsafe { winograd_simd::load(&gather_lanes::<A>(at, c, tiles)) },
             };
             // SAFETY: as above.
-            let x = unsafe { winograd_simd::input_transform::<S, M, R, A>(&d) };
+            let x = unsafe { winograd_simd::sandwich(&S::BT, &d) };
             let t0 = group * LANES;
             for (i, row) in x.iter().enumerate() {
                 for (j, lanes) in row.iter().enumerate() {
@@ -569,9 +558,10 @@ unsafe fn write_output_portable<
                     lanes.copy_from_slice(&m_buf[(p * c_out + co) * tc + t0..][..LANES]);
                 }
             }
-            let y = output_transform::<S, M, R, A>(&m);
+            let y: [[Lane; M]; M] = sandwich(&S::AT, &m);
+            let by_tile = std::array::from_fn(|l| y.map(|row| row.map(|lanes| lanes[l])));
             // SAFETY: as the caller promises.
-            unsafe { scatter_tiles(&y, out, shape, co, tiles) };
+            unsafe { write_tiles(&by_tile, out, shape, co, tiles) };
         }
     }
 }
@@ -603,25 +593,40 @@ unsafe fn write_output_avx2<S: Scheme<M, R, A>, const M: usize, const R: usize, 
                 }
             }
             // SAFETY: the CPU has AVX2 and FMA (this function's contract).
-            let y = unsafe {
-                winograd_simd::tile_major::<M>(&winograd_simd::output_transform::<S, M, R, A>(&m))
-            };
-            let (h, w) = (shape.h, shape.w);
-            for (tile, y) in tiles.iter().zip(&y) {
-                let base = (tile.image * shape.c + co) * h * w;
-                let cols = M.min(w - tile.x);
-                for (i, row) in y.iter().enumerate().take(M.min(h - tile.y)) {
-                    let at = base + (tile.y + i) * w + tile.x;
-                    // SAFETY: in bounds (clipped to h, w) and owned by this tile, as the caller
-                    // promises; `[f32; M]` has the alignment of `f32`.
-                    unsafe {
-                        if cols == M {
-                            out.0.add(at).cast::<[f32; M]>().write(*row);
-                        } else {
-                            for (j, v) in row.iter().enumerate().take(cols) {
-                                *out.0.add(at + j) = *v;
-                            }
-                        }
+            let y = unsafe { winograd_simd::tile_major::<M>(&winograd_simd::sandwich(&S::AT, &m)) };
+            // SAFETY: as the caller promises.
+            unsafe { write_tiles(&y, out, shape, co, tiles) };
+        }
+    }
+}
+
+/// Writes `y[l]`, the `M x M` outputs of tile `l`, to its pixels in channel `co`, clipped to
+/// the grid, a row at a time.
+///
+/// # Safety
+/// `out` as [`Scratch::write_output`].
+#[inline(always)]
+unsafe fn write_tiles<const M: usize>(
+    y: &[[[f32; M]; M]; LANES],
+    out: OutPtr,
+    shape: OutShape,
+    co: usize,
+    tiles: &[Tile],
+) {
+    let (h, w) = (shape.h, shape.w);
+    for (tile, y) in tiles.iter().zip(y) {
+        let base = (tile.image * shape.c + co) * h * w;
+        let cols = M.min(w - tile.x);
+        for (i, row) in y.iter().enumerate().take(M.min(h - tile.y)) {
+            let at = base + (tile.y + i) * w + tile.x;
+            // SAFETY: in bounds (clipped to h, w) and owned by this tile, as the caller
+            // promises; `[f32; M]` has the alignment of `f32`.
+            unsafe {
+                if cols == M {
+                    out.0.add(at).cast::<[f32; M]>().write(*row);
+                } else {
+                    for (j, v) in row.iter().enumerate().take(cols) {
+                        *out.0.add(at + j) = *v;
                     }
                 }
             }
@@ -629,30 +634,17 @@ unsafe fn write_output_avx2<S: Scheme<M, R, A>, const M: usize, const R: usize, 
     }
 }
 
-/// Writes lane `l` of `y` to the `M x M` outputs of tile `l` in channel `co`, clipped to the
-/// grid.
-///
-/// # Safety
-/// `out` as [`Scratch::write_output`].
+/// The patches of channel `c` of `tiles` (one lane each), loaded element by element.
 #[inline(always)]
-unsafe fn scatter_tiles<const M: usize>(
-    y: &[[Lane; M]; M],
-    out: OutPtr,
-    shape: OutShape,
-    co: usize,
-    tiles: &[Tile],
-) {
-    let (h, w) = (shape.h, shape.w);
+fn gather_lanes<const A: usize>(at: &InputAt, c: usize, tiles: &[Tile]) -> [[Lane; A]; A] {
+    let (c_in, h, w) = (at.shape.channels, at.shape.height, at.shape.width);
+    let plane = h * w;
+    let mut d = [[[0.0f32; LANES]; A]; A];
     for (lane, tile) in tiles.iter().enumerate() {
-        let base = (tile.image * shape.c + co) * h * w;
-        for i in 0..M.min(h - tile.y) {
-            let row = base + (tile.y + i) * w + tile.x;
-            for j in 0..M.min(w - tile.x) {
-                // SAFETY: in bounds (clipped to h, w) and owned by this tile.
-                unsafe { *out.0.add(row + j) = y[i][j][lane] };
-            }
-        }
+        let base = &at.input[(tile.image * c_in + c) * plane..][..plane];
+        gather(base, h, w, at.pad, tile, lane, &mut d);
     }
+    d
 }
 
 /// True when the `A x A` patch of `tile` lies inside the `h x w` image.
@@ -695,59 +687,31 @@ fn gather<const A: usize>(
     }
 }
 
-/// `V = B^T d B` on every lane.
+/// `C x C^T` on every lane for a `P x A` constant matrix `c` (the portable form of
+/// [`winograd_simd::sandwich`]): `V = B^T d B` with `c = B^T`, `Y = A^T m A` with `c = A^T`.
 #[inline(always)]
-fn input_transform<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
-    d: &[[Lane; A]; A],
-) -> [[Lane; A]; A] {
-    let mut t = [[[0.0f32; LANES]; A]; A];
-    for i in 0..A {
+fn sandwich<const P: usize, const A: usize>(
+    c: &[[f32; A]; P],
+    x: &[[Lane; A]; A],
+) -> [[Lane; P]; P] {
+    let mut t = [[[0.0f32; LANES]; A]; P];
+    for i in 0..P {
         for k in 0..A {
-            let c = S::BT[i][k];
-            if c != 0.0 {
+            let ck = c[i][k];
+            if ck != 0.0 {
                 for j in 0..A {
-                    axpy(&mut t[i][j], c, &d[k][j]);
+                    axpy(&mut t[i][j], ck, &x[k][j]);
                 }
             }
         }
     }
-    let mut v = [[[0.0f32; LANES]; A]; A];
-    for i in 0..A {
-        for j in 0..A {
+    let mut y = [[[0.0f32; LANES]; P]; P];
+    for i in 0..P {
+        for j in 0..P {
             for k in 0..A {
-                let c = S::BT[j][k];
-                if c != 0.0 {
-                    axpy(&mut v[i][j], c, &t[i][k]);
-                }
-            }
-        }
-    }
-    v
-}
-
-/// `Y = A^T m A` on every lane.
-#[inline(always)]
-fn output_transform<S: Scheme<M, R, A>, const M: usize, const R: usize, const A: usize>(
-    m: &[[Lane; A]; A],
-) -> [[Lane; M]; M] {
-    let mut t = [[[0.0f32; LANES]; A]; M];
-    for i in 0..M {
-        for k in 0..A {
-            let c = S::AT[i][k];
-            if c != 0.0 {
-                for j in 0..A {
-                    axpy(&mut t[i][j], c, &m[k][j]);
-                }
-            }
-        }
-    }
-    let mut y = [[[0.0f32; LANES]; M]; M];
-    for i in 0..M {
-        for j in 0..M {
-            for k in 0..A {
-                let c = S::AT[j][k];
-                if c != 0.0 {
-                    axpy(&mut y[i][j], c, &t[i][k]);
+                let ck = c[j][k];
+                if ck != 0.0 {
+                    axpy(&mut y[i][j], ck, &t[i][k]);
                 }
             }
         }
@@ -765,7 +729,7 @@ fn axpy(acc: &mut Lane, c: f32, x: &Lane) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_data::pseudo_random;
+    use crate::test_data::{assert_close, dot, pseudo_random};
 
     /// Direct correlation over an `oh x ow` grid, the definition.
     fn direct(
@@ -802,17 +766,6 @@ mod tests {
             }
         }
         out
-    }
-
-    fn assert_close(got: &[f32], want: &[f32], what: &str) {
-        assert_eq!(got.len(), want.len(), "{what}: length");
-        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        for (g, e) in got.iter().zip(want) {
-            assert!(
-                (g - e).abs() <= 1e-5 * scale.max(1.0),
-                "{g} vs {e} in {what}"
-            );
-        }
     }
 
     #[test]
@@ -928,7 +881,7 @@ mod tests {
             };
             let y = pseudo_random(ys.len(), 5);
             let fwd = correlate(&x, s, &TransformedKernel::new(&k, co, 3, r), (oh, ow), pad);
-            let lhs: f64 = fwd.iter().zip(&y).map(|(a, b)| (a * b) as f64).sum();
+            let lhs = dot(&fwd, &y);
             let back = correlate(
                 &y,
                 ys,
@@ -936,7 +889,7 @@ mod tests {
                 (s.height, s.width),
                 adjoint_padding(r, pad),
             );
-            let rhs: f64 = back.iter().zip(&x).map(|(a, b)| (a * b) as f64).sum();
+            let rhs = dot(&back, &x);
             assert!(
                 (lhs - rhs).abs() < 1e-4 * lhs.abs().max(1.0),
                 "r {r} pad {pad}: {lhs} vs {rhs}"

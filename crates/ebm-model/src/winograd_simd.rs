@@ -7,17 +7,15 @@
 //!
 //! - [`gather_patches`]: the `A x A` patches of eight tiles, one unaligned load per patch row
 //!   and tile, transposed in registers.
-//! - [`input_transform`], [`output_transform`]: `B^T d B` and `A^T m A` on vectors, the
-//!   scheme's constant coefficients unrolled (zeros skipped).
+//! - [`sandwich`]: `B^T d B` and `A^T m A` on vectors, the scheme's constant coefficients
+//!   unrolled (zeros skipped).
+//! - [`tile_major`]: the outputs back to one row of values per tile.
 
 // Index loops mirror the matrix formulas of the transforms.
 #![allow(clippy::needless_range_loop)]
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
-
-#[cfg(target_arch = "x86_64")]
-use crate::winograd::Scheme;
 
 /// Lanes per vector.
 pub const LANES: usize = 8;
@@ -96,15 +94,7 @@ pub unsafe fn gather_patches<const A: usize>(
                 }
                 // Lanes 0-3 in the low halves, 4-7 in the high halves, then a 4x4 transpose
                 // within each half.
-                let (t0, t1, t2, t3) = (pair!(0, 4), pair!(1, 5), pair!(2, 6), pair!(3, 7));
-                let (u0, u1) = (_mm256_unpacklo_ps(t0, t1), _mm256_unpackhi_ps(t0, t1));
-                let (u2, u3) = (_mm256_unpacklo_ps(t2, t3), _mm256_unpackhi_ps(t2, t3));
-                let cols = [
-                    _mm256_shuffle_ps::<0x44>(u0, u2),
-                    _mm256_shuffle_ps::<0xEE>(u0, u2),
-                    _mm256_shuffle_ps::<0x44>(u1, u3),
-                    _mm256_shuffle_ps::<0xEE>(u1, u3),
-                ];
+                let cols = transpose_halves([pair!(0, 4), pair!(1, 5), pair!(2, 6), pair!(3, 7)]);
                 row.copy_from_slice(&cols[..A]);
             } else {
                 let r = [
@@ -191,73 +181,59 @@ fn combine<const K: usize>(c: &[f32; K], x: &[__m256; K]) -> __m256 {
     acc
 }
 
-/// `V = B^T d B`: point `(i, j)` of the result is `v[i][j]`.
+/// `C x C^T` on every lane for a `P x A` constant matrix `c`: the input transform with
+/// `c = B^T` (`V = B^T d B`), the output transform with `c = A^T` (`Y = A^T m A`). Entry
+/// `(i, j)` of the result is `y[i][j]`.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA ([`available`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-pub unsafe fn input_transform<
-    S: Scheme<M, R, A>,
-    const M: usize,
-    const R: usize,
-    const A: usize,
->(
-    d: &[[__m256; A]; A],
-) -> [[__m256; A]; A] {
-    // t = B^T d (column by column), v = t B (row by row).
-    let mut t = [[_mm256_setzero_ps(); A]; A];
+pub unsafe fn sandwich<const P: usize, const A: usize>(
+    c: &[[f32; A]; P],
+    x: &[[__m256; A]; A],
+) -> [[__m256; P]; P] {
+    // t = C x (column by column), y = t C^T (row by row).
+    let mut t = [[_mm256_setzero_ps(); A]; P];
     for j in 0..A {
         let mut col = [_mm256_setzero_ps(); A];
         for k in 0..A {
-            col[k] = d[k][j];
+            col[k] = x[k][j];
         }
-        for i in 0..A {
-            t[i][j] = combine(&S::BT[i], &col);
-        }
-    }
-    let mut v = [[_mm256_setzero_ps(); A]; A];
-    for i in 0..A {
-        for j in 0..A {
-            v[i][j] = combine(&S::BT[j], &t[i]);
+        for i in 0..P {
+            t[i][j] = combine(&c[i], &col);
         }
     }
-    v
-}
-
-/// `Y = A^T m A` for the `A x A` points `m`: output `(i, j)` of every lane is `y[i][j]`.
-///
-/// # Safety
-/// The CPU must have AVX2 and FMA ([`available`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-pub unsafe fn output_transform<
-    S: Scheme<M, R, A>,
-    const M: usize,
-    const R: usize,
-    const A: usize,
->(
-    m: &[[__m256; A]; A],
-) -> [[__m256; M]; M] {
-    let mut t = [[_mm256_setzero_ps(); A]; M];
-    for j in 0..A {
-        let mut col = [_mm256_setzero_ps(); A];
-        for k in 0..A {
-            col[k] = m[k][j];
-        }
-        for i in 0..M {
-            t[i][j] = combine(&S::AT[i], &col);
-        }
-    }
-    let mut y = [[_mm256_setzero_ps(); M]; M];
-    for i in 0..M {
-        for j in 0..M {
-            y[i][j] = combine(&S::AT[j], &t[i]);
+    let mut y = [[_mm256_setzero_ps(); P]; P];
+    for i in 0..P {
+        for j in 0..P {
+            y[i][j] = combine(&c[j], &t[i]);
         }
     }
     y
+}
+
+/// A 4x4 transpose within each 128-bit half: element `j` of `r[l]` ends up as element `l` of
+/// result `j` (lanes `0-3` from the low halves, `4-7` from the high ones).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn transpose_halves(r: [__m256; 4]) -> [__m256; 4] {
+    let (u0, u1) = (
+        _mm256_unpacklo_ps(r[0], r[1]),
+        _mm256_unpackhi_ps(r[0], r[1]),
+    );
+    let (u2, u3) = (
+        _mm256_unpacklo_ps(r[2], r[3]),
+        _mm256_unpackhi_ps(r[2], r[3]),
+    );
+    [
+        _mm256_shuffle_ps::<0x44>(u0, u2),
+        _mm256_shuffle_ps::<0xEE>(u0, u2),
+        _mm256_shuffle_ps::<0x44>(u1, u3),
+        _mm256_shuffle_ps::<0xEE>(u1, u3),
+    ]
 }
 
 /// The `M x M` outputs of each lane's tile, tile by tile (`out[l][i][j]` = lane `l` of
@@ -276,20 +252,7 @@ pub unsafe fn tile_major<const M: usize>(y: &[[__m256; M]; M]) -> [[[f32; M]; M]
         unsafe {
             if M == 4 {
                 // A 4x4 transpose within each half: lanes 0-3 low, 4-7 high.
-                let (u0, u1) = (
-                    _mm256_unpacklo_ps(row[0], row[1]),
-                    _mm256_unpackhi_ps(row[0], row[1]),
-                );
-                let (u2, u3) = (
-                    _mm256_unpacklo_ps(row[2], row[3]),
-                    _mm256_unpackhi_ps(row[2], row[3]),
-                );
-                let r = [
-                    _mm256_shuffle_ps::<0x44>(u0, u2),
-                    _mm256_shuffle_ps::<0xEE>(u0, u2),
-                    _mm256_shuffle_ps::<0x44>(u1, u3),
-                    _mm256_shuffle_ps::<0xEE>(u1, u3),
-                ];
+                let r = transpose_halves([row[0], row[1], row[2], row[3]]);
                 for (l, v) in r.iter().enumerate() {
                     _mm_storeu_ps(out[l][i].as_mut_ptr(), _mm256_castps256_ps128(*v));
                     _mm_storeu_ps(out[l + 4][i].as_mut_ptr(), _mm256_extractf128_ps::<1>(*v));
@@ -324,7 +287,7 @@ pub unsafe fn tile_major<const M: usize>(y: &[[__m256; M]; M]) -> [[[f32; M]; M]
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-    use crate::winograd::{F22, F43};
+    use crate::winograd::{F22, F43, Scheme};
 
     fn lanes<const A: usize>(x: &[[__m256; A]; A]) -> [[Lane; A]; A] {
         let mut out = [[[0.0f32; LANES]; A]; A];
@@ -365,11 +328,8 @@ mod tests {
         // SAFETY: only run where the CPU has AVX2 and FMA.
         let (v, y) = unsafe {
             let x = load(&d);
-            let y = output_transform::<S, M, R, A>(&x);
-            (
-                lanes(&input_transform::<S, M, R, A>(&x)),
-                tile_major::<M>(&y),
-            )
+            let y = sandwich(&S::AT, &x);
+            (lanes(&sandwich(&S::BT, &x)), tile_major::<M>(&y))
         };
         for l in 0..LANES {
             for i in 0..A {
