@@ -9,11 +9,11 @@ use std::sync::Mutex;
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
-use ebm_experiments::config::TrainConfig;
 use ebm_experiments::data::embedded_mnist10k;
-use ebm_experiments::model::ModelConfig;
-use ebm_experiments::presets::preset;
-use ebm_experiments::train::{MetricsLine, read_config, train};
+use ebm_experiments::run::metrics::MetricsLine;
+use ebm_experiments::run::model::ModelConfig;
+use ebm_experiments::run::presets::preset;
+use ebm_experiments::run::{RunStart, TrainConfig, read_config, train};
 use ebm_model::{EnergyModel, MnistNetConfig};
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -37,7 +37,7 @@ fn tmp(name: &str) -> PathBuf {
     dir
 }
 
-fn probe_energies(run_model: &ebm_experiments::model::EnergyNet, device: &Device) -> Vec<f32> {
+fn probe_energies(run_model: &ebm_experiments::run::model::EnergyNet, device: &Device) -> Vec<f32> {
     device.seed(123);
     let x = Tensor::<4>::random([4, 1, 28, 28], Distribution::Default, device);
     run_model
@@ -62,7 +62,7 @@ fn run_directory_holds_every_file() {
     let dir = tmp("rundir");
     let device = Device::flex();
     let config = tiny();
-    train(&config, &dir, &embedded_mnist10k(), &device, false).unwrap();
+    train(&config, &dir, &embedded_mnist10k(), &device, RunStart::New).unwrap();
     assert_eq!(
         read_config(&dir).unwrap().batch_size,
         8,
@@ -102,7 +102,14 @@ fn resume_continues_exactly() {
     let device = Device::flex();
     let data = embedded_mnist10k();
     let straight = tmp("straight");
-    let full = train(&tiny().with_iterations(6), &straight, &data, &device, false).unwrap();
+    let full = train(
+        &tiny().with_iterations(6),
+        &straight,
+        &data,
+        &device,
+        RunStart::New,
+    )
+    .unwrap();
 
     let split = tmp("split");
     train(
@@ -110,13 +117,13 @@ fn resume_continues_exactly() {
         &split,
         &data,
         &device,
-        false,
+        RunStart::New,
     )
     .unwrap();
     // A later invocation raises the total and resumes from the checkpoint at 3.
     let mut more = read_config(&split).unwrap();
     more.iterations = 6;
-    let resumed = train(&more, &split, &data, &device, true).unwrap();
+    let resumed = train(&more, &split, &data, &device, RunStart::Resume).unwrap();
 
     assert_eq!(
         probe_energies(&full, &device),
@@ -139,7 +146,7 @@ fn divergence_rolls_back_then_gives_up() {
     // Any energy counts as diverged: every iteration triggers a rollback.
     config.divergence.energy_limit = 0.0;
     config.divergence.max_rollbacks = 2;
-    let err = train(&config, &dir, &embedded_mnist10k(), &device, false)
+    let err = train(&config, &dir, &embedded_mnist10k(), &device, RunStart::New)
         .unwrap_err()
         .to_string();
     assert!(
@@ -151,4 +158,96 @@ fn divergence_rolls_back_then_gives_up() {
         "the initial checkpoint is the last good one"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_directory_holding_a_run_is_refused_or_overwritten_never_mixed() {
+    let _guard = SERIAL.lock().unwrap();
+    let device = Device::flex();
+    let data = embedded_mnist10k();
+    let dir = tmp("mixed");
+    // An older, longer run leaves checkpoints 4 and 6 behind.
+    train(
+        &tiny().with_iterations(6),
+        &dir,
+        &data,
+        &device,
+        RunStart::New,
+    )
+    .unwrap();
+    let err = train(
+        &tiny().with_iterations(2),
+        &dir,
+        &data,
+        &device,
+        RunStart::New,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("--resume") && err.contains("--overwrite"),
+        "{err}"
+    );
+    assert_eq!(metrics(&dir).len(), 6, "a refused run changes nothing");
+
+    train(
+        &tiny().with_iterations(2),
+        &dir,
+        &data,
+        &device,
+        RunStart::Overwrite,
+    )
+    .unwrap();
+    let latest = std::fs::read_to_string(dir.join("checkpoints/LATEST")).unwrap();
+    assert_eq!(latest.trim(), "iter-00000002");
+    let mut left: Vec<String> = std::fs::read_dir(dir.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("iter-"))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["iter-00000000", "iter-00000002"],
+        "no older checkpoint survives"
+    );
+    assert_eq!(metrics(&dir).len(), 2);
+}
+
+#[test]
+fn sample_flags_that_cannot_apply_are_errors() {
+    use ebm_experiments::run::sample::{SampleOptions, sample_run};
+    let _guard = SERIAL.lock().unwrap();
+    let device = Device::flex();
+    let dir = tmp("sampleflags");
+    let opts = |label, from_buffer| SampleOptions {
+        n: 4,
+        steps: Some(1),
+        label,
+        from_buffer,
+        out: Some(dir.join("s.png")),
+        seed: 0,
+    };
+    // No iteration trained: the buffer is empty.
+    train(
+        &tiny().with_iterations(0),
+        &dir,
+        &embedded_mnist10k(),
+        &device,
+        RunStart::New,
+    )
+    .unwrap();
+    let err = sample_run(&dir, &opts(None, true), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--from-buffer") && err.contains("empty"),
+        "{err}"
+    );
+    let err = sample_run(&dir, &opts(Some(3), false), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unconditional"), "{err}");
+    sample_run(&dir, &opts(None, false), &device).unwrap();
+    assert!(dir.join("s.png").is_file());
 }

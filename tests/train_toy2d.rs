@@ -4,8 +4,9 @@
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use ebm_data::Toy2d;
-use ebm_experiments::presets::preset;
-use ebm_experiments::train::{load_data, train};
+use ebm_experiments::data::load_for;
+use ebm_experiments::run::presets::preset;
+use ebm_experiments::run::{RunStart, train};
 use ebm_model::EnergyModel;
 use ebm_sampler::{LangevinConfig, NoObserver};
 
@@ -19,8 +20,8 @@ fn toy2d_samples_cover_all_eight_modes() {
         .with_iterations(500)
         .with_batch_size(128)
         .with_log_every(100);
-    let data = load_data(&config, std::path::Path::new("unused")).unwrap();
-    let model = train(&config, &dir, &data, &device, false).unwrap();
+    let data = load_for(&config, std::path::Path::new("unused")).unwrap();
+    let model = train(&config, &dir, &data, &device, RunStart::New).unwrap();
     assert!(
         dir.join("samples/final.png").is_file(),
         "energy map with samples must be written"

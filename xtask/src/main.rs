@@ -60,6 +60,14 @@ fn main() -> ExitCode {
             cargo.args(["test", "--workspace", "--release", "--features"]);
             cargo.arg(all.join(","));
             cargo.args(rest);
+            // Tests that skip for lack of the shared datasets record themselves here; the
+            // summary below counts them, so a skip never hides in captured output.
+            let log = skip_log();
+            let _ = std::fs::remove_file(&log);
+            cargo.env("EBM_SKIP_LOG", &log);
+            let status = cargo.status();
+            report_skips();
+            return exit_code(status);
         }
         c if BINARY_COMMANDS.contains(&c) => {
             cargo.args([
@@ -85,7 +93,32 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    match cargo.status() {
+    exit_code(cargo.status())
+}
+
+/// Where tests record a skip (see `ebm_experiments::testing`): in the workspace's target folder.
+fn skip_log() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ebm-skipped-tests.log")
+}
+
+/// Prints how many tests skipped, and which.
+fn report_skips() {
+    let skipped: Vec<String> = std::fs::read_to_string(skip_log())
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    if skipped.is_empty() {
+        eprintln!("xtask test: no test skipped");
+    } else {
+        eprintln!(
+            "xtask test: {} test(s) SKIPPED for lack of the shared datasets (../shared/data or $EBM_SHARED_DATA): {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
+    }
+}
+
+fn exit_code(status: std::io::Result<std::process::ExitStatus>) -> ExitCode {
+    match status {
         Ok(status) if status.success() => ExitCode::SUCCESS,
         Ok(status) => ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8),
         Err(err) => {

@@ -1,24 +1,18 @@
-//! The `ebm` command line: device selection, data sources, training, sampling, evaluation
-//! and benchmarks behind `cargo xtask`.
+//! The `ebm` command line and everything behind it, one room per concern: `cli` (arguments
+//! and dispatch), `run` (configs, presets, the run directory, checkpoints, the training loop),
+//! `eval` (metrics and `eval.json`), `bench` (the benchmark against PyTorch), `data` (the data
+//! directory, downloads, the embedded default), `plot` (pictures), `paper` (the paper's
+//! experiments), and `device` (backends).
 //!
 //! Only this crate (and `xtask`) prints, reads environment variables, chooses devices or
 //! touches the network; the libraries below it do none of that.
 
 pub mod bench;
-pub mod bench_train;
-pub mod checkpoint;
-pub mod classifier;
-pub mod config;
+pub mod cli;
 pub mod data;
 pub mod device;
-pub mod download;
 pub mod eval;
-pub mod grid;
-pub mod memory;
-pub mod model;
-pub mod optim;
-pub mod presets;
-pub mod reference;
-pub mod sample;
-pub mod stats;
-pub mod train;
+pub mod paper;
+pub mod plot;
+pub mod run;
+pub mod testing;

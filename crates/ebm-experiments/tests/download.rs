@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ebm_experiments::download::{DownloadOptions, download_file};
+use ebm_experiments::data::download::{DownloadOptions, download_file};
 use md5::{Digest, Md5};
 
 const BODY: &[u8] = b"the quick brown fox jumps over the lazy dog, many times over; ";

@@ -2,17 +2,8 @@
 //! fixture written in the exact binary format, and the error for missing data.
 
 use ebm_data::{ImageSet, write_cifar10};
-use ebm_experiments::data::{DatasetName, embedded_mnist10k, load, shared_data_dir};
-
-fn shared_or_skip(test: &str) -> Option<std::path::PathBuf> {
-    let dir = shared_data_dir();
-    if dir.is_none() {
-        eprintln!(
-            "SKIPPED {test}: no shared data directory (set EBM_SHARED_DATA or place ../shared/data beside the project)"
-        );
-    }
-    dir
-}
+use ebm_experiments::data::{DatasetName, embedded_mnist10k, load};
+use ebm_experiments::testing::shared_data_or_skip as shared_or_skip;
 
 #[test]
 fn fashion_mnist_is_complete_and_balanced() {
@@ -86,7 +77,7 @@ fn missing_data_names_the_url_files_and_folder() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("train-images-idx3-ubyte.gz"), "{err}");
-    assert!(err.contains("https://"), "{err}");
+    assert!(err.contains("http://fashion-mnist.s3-website"), "{err}");
     assert!(
         err.contains(&dir.join("fashion-mnist").display().to_string()),
         "{err}"

@@ -3,6 +3,7 @@
 use burn::config::Config;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{leaky_relu, relu};
+use ebm_kernels::Kernels;
 
 /// A pointwise nonlinearity.
 ///
@@ -21,10 +22,10 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// Applies the activation elementwise.
-    pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+    /// Applies the activation elementwise, swish with the `kernels` implementation.
+    pub fn apply<const D: usize>(self, x: Tensor<D>, kernels: Kernels) -> Tensor<D> {
         match self {
-            Activation::Swish => crate::fast_ops::swish(x),
+            Activation::Swish => ebm_kernels::swish(x, kernels),
             Activation::LeakyRelu => leaky_relu(x, 0.2),
             Activation::Relu => relu(x),
         }
@@ -41,7 +42,7 @@ mod tests {
         let device = Device::flex();
         let x = Tensor::<1>::from_floats([-2.0, 0.0, 3.0], &device);
         let swish: Vec<f32> = Activation::Swish
-            .apply(x.clone())
+            .apply(x.clone(), Kernels::Fast)
             .into_data()
             .try_to_vec::<f32>()
             .unwrap();
@@ -50,13 +51,13 @@ mod tests {
             assert!((a - e).abs() < 1e-6, "swish {a} vs {e}");
         }
         let lrelu: Vec<f32> = Activation::LeakyRelu
-            .apply(x.clone())
+            .apply(x.clone(), Kernels::Fast)
             .into_data()
             .try_to_vec::<f32>()
             .unwrap();
         assert_eq!(lrelu, vec![-0.4, 0.0, 3.0]);
         let relu: Vec<f32> = Activation::Relu
-            .apply(x)
+            .apply(x, Kernels::Fast)
             .into_data()
             .try_to_vec::<f32>()
             .unwrap();

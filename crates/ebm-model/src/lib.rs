@@ -18,45 +18,26 @@
 pub mod activation;
 pub mod conditioning;
 pub mod count;
-#[cfg(feature = "flex")]
-pub mod cpu_features;
+pub mod dense;
 pub mod energy;
-pub mod fast_ops;
-#[cfg(feature = "flex")]
-pub mod flex_ext;
-#[cfg(feature = "flex")]
-pub mod im2col;
 pub mod init;
-#[cfg(feature = "flex")]
-pub mod matmul;
 pub mod mlp;
 pub mod mnist_net;
 pub mod res_block;
 pub mod resnet;
-pub mod sn_conv;
-pub mod sn_linear;
-#[cfg(feature = "flex")]
-pub mod space_to_depth;
+pub mod same_conv;
 pub mod spectral;
-#[cfg(feature = "flex")]
-pub mod swish_kernel;
-#[cfg(all(test, feature = "flex"))]
-mod test_data;
-#[cfg(feature = "flex")]
-pub mod winograd;
-#[cfg(feature = "flex")]
-pub mod winograd_simd;
 
 pub use activation::Activation;
 pub use conditioning::one_hot;
 pub use count::weight_count;
+pub use dense::{Dense, DenseConfig};
+pub use ebm_kernels::Kernels;
 pub use energy::EnergyModel;
-pub use fast_ops::{Kernels, conv2d_same, kernels, set_kernels, swish};
 pub use init::WeightInit;
 pub use mlp::{MlpEnergy, MlpEnergyConfig};
 pub use mnist_net::{MnistNet, MnistNetConfig};
 pub use res_block::{ResBlock, ResBlockConfig};
 pub use resnet::{BlockSpec, ResNetConfig, ResNetEnergy};
-pub use sn_conv::{SnConv2d, SnConv2dConfig};
-pub use sn_linear::{SnLinear, SnLinearConfig};
+pub use same_conv::{SameConv2d, SameConv2dConfig};
 pub use spectral::{SpectralMode, SpectralNorm};

@@ -5,9 +5,10 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::activation::Activation;
+use crate::dense::{Dense, DenseConfig};
 use crate::energy::EnergyModel;
 use crate::init::WeightInit;
-use crate::sn_linear::{SnLinear, SnLinearConfig};
+use ebm_kernels::Kernels;
 
 /// Configuration of an [`MlpEnergy`].
 #[derive(Config, Debug)]
@@ -39,17 +40,22 @@ pub struct MlpEnergyConfig {
     /// See `input_shift`.
     #[config(default = 1.0)]
     pub input_scale: f64,
+    /// Which implementation of the convolutions and swish runs (`Fast`: this project's CPU
+    /// kernels on `burn-flex`, Burn's elsewhere; `Burn`: Burn's everywhere).
+    #[config(default = "Kernels::Fast")]
+    pub kernels: Kernels,
 }
 
 /// `w^T act(... act(W_1 [x, y] + b_1) ...)`: an MLP with a scalar, bias-free output.
 #[derive(Module, Debug)]
 pub struct MlpEnergy {
     /// Hidden layers.
-    pub layers: Vec<SnLinear>,
+    pub layers: Vec<Dense>,
     /// Output layer `hidden -> 1`.
-    pub out: SnLinear,
-    /// Classes (0 = unconditional).
-    pub num_classes: usize,
+    pub out: Dense,
+    /// Classes of a conditional model, `None` for unconditional.
+    #[module(skip)]
+    pub num_classes: Option<usize>,
     /// Input shift (see [`MlpEnergyConfig::input_shift`]).
     pub input_shift: f64,
     /// Input scale.
@@ -57,6 +63,9 @@ pub struct MlpEnergy {
     /// Nonlinearity.
     #[module(skip)]
     pub activation: Activation,
+    /// Implementation of the convolutions and swish.
+    #[module(skip)]
+    pub kernels: Kernels,
 }
 
 impl MlpEnergyConfig {
@@ -65,7 +74,7 @@ impl MlpEnergyConfig {
         let mut d = self.d_input + self.num_classes.unwrap_or(0);
         let layers = (0..self.depth)
             .map(|_| {
-                let layer = SnLinearConfig::new(d, self.hidden)
+                let layer = DenseConfig::new(d, self.hidden)
                     .with_spectral_norm(self.spectral_norm)
                     .with_init(self.init)
                     .init(device);
@@ -73,7 +82,7 @@ impl MlpEnergyConfig {
                 layer
             })
             .collect();
-        let out = SnLinearConfig::new(d, 1)
+        let out = DenseConfig::new(d, 1)
             .with_spectral_norm(false)
             .with_bias(false)
             .with_init(WeightInit::XavierUniform)
@@ -81,17 +90,18 @@ impl MlpEnergyConfig {
         MlpEnergy {
             layers,
             out,
-            num_classes: self.num_classes.unwrap_or(0),
+            num_classes: self.num_classes,
             input_shift: self.input_shift,
             input_scale: self.input_scale,
             activation: self.activation,
+            kernels: self.kernels,
         }
     }
 }
 
 impl EnergyModel<2> for MlpEnergy {
     fn num_classes(&self) -> Option<usize> {
-        (self.num_classes > 0).then_some(self.num_classes)
+        self.num_classes
     }
 
     /// # Shapes
@@ -101,14 +111,14 @@ impl EnergyModel<2> for MlpEnergy {
     fn energy(&self, x: Tensor<2>, labels: Option<Tensor<2>>) -> Tensor<1> {
         let batch = x.dims()[0];
         let x = (x - self.input_shift) * self.input_scale;
-        let mut h = match (self.num_classes > 0, labels) {
+        let mut h = match (self.num_classes.is_some(), labels) {
             (true, Some(y)) => Tensor::cat(vec![x, y], 1),
             (false, None) => x,
             (true, None) => panic!("a class-conditional MLP needs labels"),
             (false, Some(_)) => panic!("an unconditional MLP takes no labels"),
         };
         for layer in &self.layers {
-            h = self.activation.apply(layer.forward(h));
+            h = self.activation.apply(layer.forward(h), self.kernels);
         }
         self.out.forward(h).reshape([batch])
     }

@@ -5,10 +5,11 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::activation::Activation;
+use crate::dense::{Dense, DenseConfig};
 use crate::energy::EnergyModel;
 use crate::init::WeightInit;
-use crate::sn_conv::{SnConv2d, SnConv2dConfig};
-use crate::sn_linear::{SnLinear, SnLinearConfig};
+use crate::same_conv::{SameConv2d, SameConv2dConfig};
+use ebm_kernels::Kernels;
 
 /// Configuration of a [`MnistNet`] (official `models.py` `MnistNet`, `num_filters=64`).
 #[derive(Config, Debug)]
@@ -37,20 +38,27 @@ pub struct MnistNetConfig {
     /// Raw weight initialisation.
     #[config(default = "WeightInit::KaimingUniform")]
     pub init: WeightInit,
+    /// Which implementation of the convolutions and swish runs (`Fast`: this project's CPU
+    /// kernels on `burn-flex`, Burn's elsewhere; `Burn`: Burn's everywhere).
+    #[config(default = "Kernels::Fast")]
+    pub kernels: Kernels,
 }
 
 /// `fc(act(fc_sn(flatten(act(conv4x4s2^3(act(conv3x3(x))))))))`: 28 -> 14 -> 7 -> 4, 1.25 M weights.
 #[derive(Module, Debug)]
 pub struct MnistNet {
     /// 3x3 stem and the three 4x4 stride-2 convs.
-    pub convs: Vec<SnConv2d>,
+    pub convs: Vec<SameConv2d>,
     /// Spectrally normalised hidden layer.
-    pub fc: SnLinear,
+    pub fc: Dense,
     /// Final `hidden -> 1` layer, not normalised.
-    pub out: SnLinear,
+    pub out: Dense,
     /// Nonlinearity.
     #[module(skip)]
     pub activation: Activation,
+    /// Implementation of the convolutions and swish.
+    #[module(skip)]
+    pub kernels: Kernels,
 }
 
 impl MnistNetConfig {
@@ -58,12 +66,13 @@ impl MnistNetConfig {
     pub fn init(&self, device: &Device) -> MnistNet {
         let h = self.filters;
         let conv = |c: [usize; 2], k: usize, s: usize| {
-            SnConv2dConfig::new(c)
+            SameConv2dConfig::new(c)
                 .with_kernel_size(k)
                 .with_stride(s)
                 .with_spectral_norm(self.spectral_norm)
                 .with_power_iterations(self.power_iterations)
                 .with_init(self.init)
+                .with_kernels(self.kernels)
                 .init(device)
         };
         let convs = vec![
@@ -73,12 +82,12 @@ impl MnistNetConfig {
             conv([2 * h, 4 * h], 4, 2),
         ];
         let side = self.image_size.div_ceil(2).div_ceil(2).div_ceil(2);
-        let fc = SnLinearConfig::new(4 * h * side * side, self.hidden)
+        let fc = DenseConfig::new(4 * h * side * side, self.hidden)
             .with_spectral_norm(self.spectral_norm)
             .with_power_iterations(self.power_iterations)
             .with_init(self.init)
             .init(device);
-        let out = SnLinearConfig::new(self.hidden, 1)
+        let out = DenseConfig::new(self.hidden, 1)
             .with_spectral_norm(false)
             .with_init(WeightInit::XavierUniform)
             .init(device);
@@ -87,6 +96,7 @@ impl MnistNetConfig {
             fc,
             out,
             activation: self.activation,
+            kernels: self.kernels,
         }
     }
 }
@@ -108,12 +118,13 @@ impl EnergyModel<4> for MnistNet {
         let batch = x.dims()[0];
         let mut h = x;
         for conv in &self.convs {
-            h = self.activation.apply(conv.forward(h));
+            h = self.activation.apply(conv.forward(h), self.kernels);
         }
         let [_, c, hh, ww] = h.dims();
-        let h = self
-            .activation
-            .apply(self.fc.forward(h.reshape([batch, c * hh * ww])));
+        let h = self.activation.apply(
+            self.fc.forward(h.reshape([batch, c * hh * ww])),
+            self.kernels,
+        );
         self.out.forward(h).reshape([batch])
     }
 }

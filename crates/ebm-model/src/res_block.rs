@@ -9,8 +9,9 @@ use burn::tensor::{Device, Tensor};
 use crate::activation::Activation;
 use crate::conditioning::select;
 use crate::init::WeightInit;
-use crate::sn_conv::{SnConv2d, SnConv2dConfig};
+use crate::same_conv::{SameConv2d, SameConv2dConfig};
 use crate::spectral::SpectralMode;
+use ebm_kernels::Kernels;
 
 /// Configuration of a [`ResBlock`].
 #[derive(Config, Debug)]
@@ -35,6 +36,10 @@ pub struct ResBlockConfig {
     /// Raw init of the first conv and of the shortcut.
     #[config(default = "WeightInit::KaimingUniform")]
     pub init: WeightInit,
+    /// Which implementation of the convolutions and swish runs (`Fast`: this project's CPU
+    /// kernels on `burn-flex`, Burn's elsewhere; `Burn`: Burn's everywhere).
+    #[config(default = "Kernels::Fast")]
+    pub kernels: Kernels,
 }
 
 /// `act(pool(conv_b(act(conv_a(x + b_a)) + b_b) * g_b + shortcut(x)))`.
@@ -47,11 +52,11 @@ pub struct ResBlockConfig {
 #[derive(Module, Debug)]
 pub struct ResBlock {
     /// First 3x3 conv.
-    pub conv_a: SnConv2d,
+    pub conv_a: SameConv2d,
     /// Second 3x3 conv (near-zero init, capped spectral norm).
-    pub conv_b: SnConv2d,
+    pub conv_b: SameConv2d,
     /// 3x3 shortcut conv when channels change.
-    pub shortcut: Option<SnConv2d>,
+    pub shortcut: Option<SameConv2d>,
     /// Pre-conv bias of `conv_a`, `[K, C_in]` (K = classes, or 1).
     pub bias_a: Param<Tensor<2>>,
     /// Pre-conv bias of `conv_b`, `[K, C_out]`.
@@ -67,6 +72,9 @@ pub struct ResBlock {
     /// The nonlinearity.
     #[module(skip)]
     pub activation: Activation,
+    /// Implementation of the convolutions and swish.
+    #[module(skip)]
+    pub kernels: Kernels,
 }
 
 impl ResBlockConfig {
@@ -75,10 +83,11 @@ impl ResBlockConfig {
         let [c_in, c_out] = self.channels;
         let k = self.num_classes.unwrap_or(1);
         let conv = |channels: [usize; 2]| {
-            SnConv2dConfig::new(channels)
+            SameConv2dConfig::new(channels)
                 .with_spectral_norm(self.spectral_norm)
                 .with_power_iterations(self.power_iterations)
                 .with_init(self.init)
+                .with_kernels(self.kernels)
         };
         ResBlock {
             conv_a: conv([c_in, c_out]).init(device),
@@ -96,6 +105,7 @@ impl ResBlockConfig {
             conditional: self.num_classes.is_some(),
             downsample: self.downsample,
             activation: self.activation,
+            kernels: self.kernels,
         }
     }
 }
@@ -112,7 +122,7 @@ impl ResBlock {
     pub fn forward(&self, x: Tensor<4>, labels: Option<&Tensor<2>>) -> Tensor<4> {
         let cond = self.conditional;
         let h = x.clone() + select(self.bias_a.val(), labels, cond);
-        let h = self.activation.apply(self.conv_a.forward(h));
+        let h = self.activation.apply(self.conv_a.forward(h), self.kernels);
         let h = self
             .conv_b
             .forward(h + select(self.bias_b.val(), labels, cond));
@@ -133,7 +143,7 @@ impl ResBlock {
         } else {
             r
         };
-        self.activation.apply(r)
+        self.activation.apply(r, self.kernels)
     }
 }
 
@@ -148,7 +158,7 @@ mod tests {
         let block = ResBlockConfig::new([4, 4]).init(&device);
         let x = Tensor::<4>::random([2, 4, 8, 8], Distribution::Normal(0.0, 1.0), &device);
         let y = block.forward(x.clone(), None);
-        let expected = Activation::Swish.apply(x);
+        let expected = Activation::Swish.apply(x, Kernels::Fast);
         let diff: f32 = (y - expected).abs().max().into_scalar::<f32>();
         assert!(
             diff < 1e-4,

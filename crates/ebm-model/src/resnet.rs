@@ -5,11 +5,12 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::activation::Activation;
+use crate::dense::{Dense, DenseConfig};
 use crate::energy::EnergyModel;
 use crate::init::WeightInit;
 use crate::res_block::{ResBlock, ResBlockConfig};
-use crate::sn_conv::{SnConv2d, SnConv2dConfig};
-use crate::sn_linear::{SnLinear, SnLinearConfig};
+use crate::same_conv::{SameConv2d, SameConv2dConfig};
+use ebm_kernels::Kernels;
 
 /// One residual block of a [`ResNetConfig`]: its output channels and whether it halves H, W.
 #[derive(Config, Debug, PartialEq)]
@@ -51,6 +52,10 @@ pub struct ResNetConfig {
     /// Raw weight initialisation of the convs (see [`WeightInit`] for why Kaiming is default).
     #[config(default = "WeightInit::KaimingUniform")]
     pub init: WeightInit,
+    /// Which implementation of the convolutions and swish runs (`Fast`: this project's CPU
+    /// kernels on `burn-flex`, Burn's elsewhere; `Burn`: Burn's everywhere).
+    #[config(default = "Kernels::Fast")]
+    pub kernels: Kernels,
 }
 
 impl ResNetConfig {
@@ -122,10 +127,11 @@ impl ResNetConfig {
             !self.blocks.is_empty(),
             "a ResNet energy needs at least one block"
         );
-        let stem = SnConv2dConfig::new([self.in_channels, self.stem_channels])
+        let stem = SameConv2dConfig::new([self.in_channels, self.stem_channels])
             .with_spectral_norm(self.spectral_norm)
             .with_power_iterations(self.power_iterations)
             .with_init(self.init)
+            .with_kernels(self.kernels)
             .init(device);
         let mut c_in = self.stem_channels;
         let blocks = self
@@ -139,12 +145,13 @@ impl ResNetConfig {
                     .with_spectral_norm(self.spectral_norm)
                     .with_power_iterations(self.power_iterations)
                     .with_init(self.init)
+                    .with_kernels(self.kernels)
                     .init(device);
                 c_in = spec.channels;
                 block
             })
             .collect();
-        let head = SnLinearConfig::new(c_in, 1)
+        let head = DenseConfig::new(c_in, 1)
             .with_spectral_norm(false)
             .with_init(WeightInit::XavierUniform)
             .init(device);
@@ -152,9 +159,10 @@ impl ResNetConfig {
             stem,
             blocks,
             head,
-            num_classes: self.num_classes.unwrap_or(0),
+            num_classes: self.num_classes,
             activation: self.activation,
             head_activation: self.head_activation.unwrap_or(self.activation),
+            kernels: self.kernels,
         }
     }
 }
@@ -163,24 +171,28 @@ impl ResNetConfig {
 #[derive(Module, Debug)]
 pub struct ResNetEnergy {
     /// 3x3 stem conv.
-    pub stem: SnConv2d,
+    pub stem: SameConv2d,
     /// Residual stack.
     pub blocks: Vec<ResBlock>,
     /// Final linear layer `C -> 1`, not spectrally normalised.
-    pub head: SnLinear,
-    /// Classes (0 = unconditional).
-    pub num_classes: usize,
+    pub head: Dense,
+    /// Classes of a conditional model, `None` for unconditional.
+    #[module(skip)]
+    pub num_classes: Option<usize>,
     /// Stem nonlinearity.
     #[module(skip)]
     pub activation: Activation,
     /// Nonlinearity before pooling.
     #[module(skip)]
     pub head_activation: Activation,
+    /// Implementation of the convolutions and swish.
+    #[module(skip)]
+    pub kernels: Kernels,
 }
 
 impl EnergyModel<4> for ResNetEnergy {
     fn num_classes(&self) -> Option<usize> {
-        (self.num_classes > 0).then_some(self.num_classes)
+        self.num_classes
     }
 
     /// # Shapes
@@ -190,12 +202,16 @@ impl EnergyModel<4> for ResNetEnergy {
     /// - output: `[batch]`
     fn energy(&self, x: Tensor<4>, labels: Option<Tensor<2>>) -> Tensor<1> {
         let batch = x.dims()[0];
-        let mut h = self.activation.apply(self.stem.forward(x));
+        let mut h = self.activation.apply(self.stem.forward(x), self.kernels);
         for block in &self.blocks {
             h = block.forward(h, labels.as_ref());
         }
         // Sum (not mean) over H, W, as the official head does.
-        let h = self.head_activation.apply(h).sum_dim(3).sum_dim(2); // [batch, C, 1, 1]
+        let h = self
+            .head_activation
+            .apply(h, self.kernels)
+            .sum_dim(3)
+            .sum_dim(2); // [batch, C, 1, 1]
         let [_, c, _, _] = h.dims();
         self.head.forward(h.reshape([batch, c])).reshape([batch])
     }

@@ -1,0 +1,63 @@
+//! The `ebm` command line: argument parsing and dispatch only. Each command's work lives in
+//! its room (`run`, `eval`, `bench`, `data`, `paper`).
+
+pub mod bench;
+pub mod data;
+pub mod sample;
+pub mod train;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::device::{compiled_backends, select_device};
+
+/// `ebm`.
+#[derive(Parser)]
+#[command(name = "ebm", version, about = "Energy-based models on Burn")]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of `ebm`.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Train a preset (cifar10, cifar10-cond, mnist, fashion-mnist, mnist-10k, toy2d), or
+    /// resume a run with --resume RUN_DIR.
+    Train(train::TrainArgs),
+    /// Evaluate a run's latest checkpoint: AUROC against uniform noise, proxy FID, accuracy
+    /// (conditional models); writes RUN/eval.json.
+    Eval(sample::EvalArgs),
+    /// Write a grid of fresh samples from a run's latest checkpoint.
+    Sample(sample::SampleArgs),
+    /// Datasets: download, inspect.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// List the backends compiled into this binary and the default device.
+    Devices,
+    /// Benchmark: Langevin steps/s and CD training-iteration time of ResNet32 and MnistNet, peak
+    /// memory of a training run and data loading, beside the PyTorch reference when torch is
+    /// available (interleaved, medians).
+    Bench(bench::BenchArgs),
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => sample::eval(args),
+        Command::Sample(args) => sample::sample(args),
+        Command::Data(command) => data::run(command),
+        Command::Devices => {
+            println!(
+                "compiled-in backends (best first): {}",
+                compiled_backends().join(", ")
+            );
+            let (spec, _) = select_device(None)?;
+            println!("default device: {spec}");
+            Ok(())
+        }
+        Command::Bench(args) => bench::run(args),
+    }
+}

@@ -1,0 +1,175 @@
+//! The feature extractor behind the proxy FID: a small CNN classifier trained once per dataset
+//! on its training split and cached, whose penultimate (64-d) features stand in for
+//! Inception's. Its FIDs are comparable only with each other, never with published FIDs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::{Device, Int, Tensor};
+use ebm_data::{Dequantize, ImageSet, batch_indices, images_to_tensor};
+use ebm_model::{Dense, DenseConfig, SameConv2d, SameConv2dConfig, one_hot};
+
+use crate::run::optim::OptimizerConfig;
+
+/// Width of the feature vector.
+pub const FEATURES: usize = 64;
+
+/// `linear(avgpool(relu(conv(relu(conv(relu(conv(x))))))))`.
+#[derive(Module, Debug)]
+pub struct Classifier {
+    convs: Vec<SameConv2d>,
+    head: Dense,
+}
+
+impl Classifier {
+    /// A fresh classifier for `channels`-channel images and `classes` classes.
+    pub fn new(channels: usize, classes: usize, device: &Device) -> Self {
+        let conv = |c: [usize; 2], k, s| {
+            SameConv2dConfig::new(c)
+                .with_kernel_size(k)
+                .with_stride(s)
+                .with_spectral_norm(false)
+                .init(device)
+        };
+        Self {
+            convs: vec![
+                conv([channels, 32], 3, 1),
+                conv([32, 64], 4, 2),
+                conv([64, FEATURES], 4, 2),
+            ],
+            head: DenseConfig::new(FEATURES, classes)
+                .with_spectral_norm(false)
+                .init(device),
+        }
+    }
+
+    /// Penultimate features `[batch, 64]`.
+    pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut h = x;
+        for conv in &self.convs {
+            h = relu(conv.forward(h));
+        }
+        let [b, c, _, _] = h.dims();
+        h.mean_dim(3).mean_dim(2).reshape([b, c])
+    }
+
+    /// Class logits `[batch, classes]`.
+    pub fn logits(&self, x: Tensor<4>) -> Tensor<2> {
+        self.head.forward(self.features(x))
+    }
+}
+
+/// Where the cached classifier for `dataset` lives.
+pub fn cache_path(data_dir: &Path, dataset: &str) -> PathBuf {
+    data_dir
+        .join("classifiers")
+        .join(format!("{dataset}-proxy-fid-v1.bpk"))
+}
+
+/// Loads the cached classifier, or trains one (`epochs` passes but at least 800 steps, Adam
+/// 1e-3, batch 128) and
+/// caches it. Returns the classifier on the plain device and its test accuracy.
+pub fn load_or_train(
+    cache: &Path,
+    train: &ImageSet,
+    test: &ImageSet,
+    epochs: usize,
+    device: &Device,
+) -> Result<(Classifier, f64)> {
+    let [c, _, _] = train.image_shape();
+    let fresh = Classifier::new(c, train.num_classes, device);
+    let classifier = if cache.is_file() {
+        fresh
+            .try_load_file(cache)
+            .map_err(|e| anyhow::anyhow!("loading {}: {e:?}", cache.display()))?
+    } else {
+        eprintln!(
+            "training the proxy-FID classifier once ({} epochs); cached at {}",
+            epochs,
+            cache.display()
+        );
+        let train_device = device.clone().autodiff();
+        device.seed(7);
+        let mut model = Classifier::new(c, train.num_classes, &train_device);
+        let mut optim = OptimizerConfig::new()
+            .with_beta1(0.9)
+            .with_clip_sigma(None)
+            .init();
+        let batch = 128;
+        // At least 800 steps, so small sets (mnist-10k) still give a usable classifier.
+        let steps = (epochs * train.len().div_ceil(batch)).max(800);
+        for step in 0..steps {
+            let idx = batch_indices(train.len(), batch, 7, step as u64);
+            let (x, y) = images_to_tensor(train, &idx, Dequantize::None, device);
+            let target = one_hot(&y, train.num_classes, device).autodiff();
+            let loss = -(log_softmax(model.logits(x.autodiff()), 1) * target)
+                .sum_dim(1)
+                .mean();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(1e-3, model, grads);
+        }
+        // A read-only data directory (a shared dataset mount) only costs the cache.
+        if let Err(e) = save_cache(&model, cache) {
+            eprintln!("warning: the classifier is not cached: {e:#}");
+        }
+        model.valid()
+    };
+    let acc = accuracy(&classifier, test, device);
+    Ok((classifier, acc))
+}
+
+fn save_cache(model: &Classifier, cache: &Path) -> Result<()> {
+    let dir = cache.parent().context("cache path has a folder")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = cache.with_extension("tmp.bpk");
+    model
+        .clone()
+        .save_file(&tmp)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e:?}", tmp.display()))?;
+    std::fs::rename(&tmp, cache).with_context(|| format!("renaming {}", tmp.display()))
+}
+
+/// How many of the predicted class indices `pred` (`[n]`) equal `labels`.
+pub fn hits(pred: Tensor<1, Int>, labels: &[usize]) -> usize {
+    let pred = pred
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .unwrap_or_default();
+    pred.iter()
+        .zip(labels)
+        .filter(|(p, y)| **p as usize == **y)
+        .count()
+}
+
+/// Fraction of `set` the classifier labels correctly.
+pub fn accuracy(classifier: &Classifier, set: &ImageSet, device: &Device) -> f64 {
+    let mut correct = 0usize;
+    for chunk in (0..set.len()).collect::<Vec<_>>().chunks(500) {
+        let (x, y) = images_to_tensor(set, chunk, Dequantize::None, device);
+        correct += hits(classifier.logits(x).argmax(1).squeeze_dim(1), &y);
+    }
+    correct as f64 / set.len().max(1) as f64
+}
+
+/// Features of images given as a tensor, in chunks, as `f64` rows.
+pub fn features_of(classifier: &Classifier, x: Tensor<4>) -> Vec<f64> {
+    let n = x.dims()[0];
+    let mut out = Vec::with_capacity(n * FEATURES);
+    for start in (0..n).step_by(500) {
+        let end = (start + 500).min(n);
+        let f = classifier.features(x.clone().slice(start..end));
+        out.extend(
+            f.into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .unwrap_or_default()
+                .into_iter()
+                .map(f64::from),
+        );
+    }
+    out
+}

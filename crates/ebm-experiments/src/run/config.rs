@@ -1,0 +1,218 @@
+//! The resolved configuration of a training run, saved as `config.json` in the run directory.
+
+use burn::config::Config;
+use ebm_sampler::{LangevinConfig, ReplayConfig};
+
+use super::model::ModelConfig;
+use super::optim::OptimizerConfig;
+
+/// What the divergence guard watches and what it does.
+#[derive(Config, Debug)]
+pub struct DivergenceConfig {
+    /// An iteration whose mean positive or negative energy exceeds this in magnitude counts as
+    /// diverged (as does any NaN or infinity). The L2 penalty keeps healthy energies near 0-10.
+    #[config(default = 1000.0)]
+    pub energy_limit: f64,
+    /// Learning-rate multiplier applied after each rollback.
+    #[config(default = 0.5)]
+    pub lr_factor: f64,
+    /// Rollbacks allowed before the run gives up.
+    #[config(default = 5)]
+    pub max_rollbacks: usize,
+}
+
+/// Everything a run needs; every field can be overridden with `--set path=value`.
+#[derive(Config, Debug)]
+pub struct TrainConfig {
+    /// Name of the preset this run started from.
+    pub preset: String,
+    /// Dataset: `mnist-10k` (embedded), `mnist`, `fashion-mnist`, `cifar10`, or
+    /// `toy2d:<8gaussians|spirals|checkerboard|rings>`.
+    pub dataset: String,
+    /// The energy network.
+    pub model: ModelConfig,
+    /// Langevin settings for the negatives.
+    pub sampler: LangevinConfig,
+    /// Replay buffer of persistent chains.
+    pub replay: ReplayConfig,
+    /// Optimiser.
+    pub optimizer: OptimizerConfig,
+    /// Coefficient of the energy penalty `E(x+)^2 + E(x-)^2` (IGEBM: 1).
+    #[config(default = 1.0)]
+    pub l2_coeff: f64,
+    /// Positives per iteration (and as many negatives).
+    #[config(default = 128)]
+    pub batch_size: usize,
+    /// Total iterations.
+    #[config(default = 10000)]
+    pub iterations: usize,
+    /// Seed of every random choice (init, batches, noise, buffer).
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Iterations between lines of `metrics.jsonl` and of the progress log.
+    #[config(default = 10)]
+    pub log_every: usize,
+    /// Iterations between sample grids in `samples/`.
+    #[config(default = 100)]
+    pub sample_every: usize,
+    /// Iterations between checkpoints.
+    #[config(default = 200)]
+    pub checkpoint_every: usize,
+    /// Samples in a grid.
+    #[config(default = 64)]
+    pub grid_size: usize,
+    /// Stop (with a checkpoint and final samples) once this invocation has trained for this
+    /// many seconds, even before `iterations`; a `--resume` gets the same budget again.
+    /// `None`: no time limit.
+    #[config(default = "None")]
+    pub time_limit_secs: Option<f64>,
+    /// Divergence guard.
+    pub divergence: DivergenceConfig,
+}
+
+/// A configuration value outside its valid range.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid config: {field} = {value}: {why}")]
+pub struct ConfigError {
+    /// Dotted path of the field.
+    pub field: &'static str,
+    /// The value found.
+    pub value: String,
+    /// What is expected.
+    pub why: &'static str,
+}
+
+impl TrainConfig {
+    /// Checks the values a run cannot work with.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field, value: String, why| Err(ConfigError { field, value, why });
+        if self.batch_size == 0 {
+            return err("batch_size", "0".into(), "must be positive");
+        }
+        if !(self.optimizer.lr > 0.0 && self.optimizer.lr.is_finite()) {
+            return err(
+                "optimizer.lr",
+                self.optimizer.lr.to_string(),
+                "must be positive",
+            );
+        }
+        if !(0.0..1.0).contains(&self.optimizer.beta1)
+            || !(0.0..1.0).contains(&self.optimizer.beta2)
+        {
+            return err(
+                "optimizer.beta1/beta2",
+                format!("{}/{}", self.optimizer.beta1, self.optimizer.beta2),
+                "must be in [0, 1)",
+            );
+        }
+        if self.sampler.step_size < 0.0 || self.sampler.noise_std < 0.0 {
+            return err(
+                "sampler.step_size/noise_std",
+                format!("{}/{}", self.sampler.step_size, self.sampler.noise_std),
+                "must be >= 0",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.replay.reuse_prob) {
+            return err(
+                "replay.reuse_prob",
+                self.replay.reuse_prob.to_string(),
+                "must be in [0, 1]",
+            );
+        }
+        if self.replay.capacity == 0 {
+            return err("replay.capacity", "0".into(), "must be positive");
+        }
+        if self.l2_coeff < 0.0 {
+            return err("l2_coeff", self.l2_coeff.to_string(), "must be >= 0");
+        }
+        for (field, v) in [
+            ("log_every", self.log_every),
+            ("sample_every", self.sample_every),
+            ("checkpoint_every", self.checkpoint_every),
+        ] {
+            if v == 0 {
+                return err(field, "0".into(), "must be positive");
+            }
+        }
+        if !(self.divergence.lr_factor > 0.0 && self.divergence.lr_factor < 1.0) {
+            return err(
+                "divergence.lr_factor",
+                self.divergence.lr_factor.to_string(),
+                "must be in (0, 1)",
+            );
+        }
+        Ok(())
+    }
+
+    /// Applies `path=value` overrides (`optimizer.lr=3e-4`, `sampler.steps=40`,
+    /// `model.MnistNet.filters=32`). The value is read as JSON, else taken as a string.
+    pub fn with_overrides(self, overrides: &[String]) -> anyhow::Result<Self> {
+        if overrides.is_empty() {
+            return Ok(self);
+        }
+        let mut json = serde_json::to_value(&self)?;
+        for item in overrides {
+            let (path, raw) = item
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--set {item:?}: expected path=value"))?;
+            let value: serde_json::Value = serde_json::from_str(raw)
+                .unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
+            let mut node = &mut json;
+            let parts: Vec<&str> = path.split('.').collect();
+            for (i, part) in parts.iter().enumerate() {
+                let obj = node.as_object_mut().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--set {path}: {} is not a group of fields",
+                        parts[..i].join(".")
+                    )
+                })?;
+                if !obj.contains_key(*part) {
+                    let known: Vec<&String> = obj.keys().collect();
+                    anyhow::bail!("--set {path}: no field {part:?} here (fields: {known:?})");
+                }
+                node = obj.get_mut(*part).expect("checked");
+            }
+            *node = value;
+        }
+        serde_json::from_value(json).map_err(|e| anyhow::anyhow!("--set: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::run::presets::preset;
+
+    #[test]
+    fn overrides_reach_nested_fields_and_unknown_ones_are_named() {
+        let c = preset("mnist-10k").unwrap();
+        let c = c
+            .with_overrides(&[
+                "optimizer.lr=0.001".into(),
+                "sampler.steps=7".into(),
+                "batch_size=16".into(),
+            ])
+            .unwrap();
+        assert_eq!(
+            (c.optimizer.lr, c.sampler.steps, c.batch_size),
+            (0.001, 7, 16)
+        );
+        let err = c
+            .with_overrides(&["optimizer.learning_rate=1".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("learning_rate") && err.contains("\"lr\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut c = preset("toy2d").unwrap();
+        c.optimizer.lr = -1.0;
+        assert_eq!(c.validate().unwrap_err().field, "optimizer.lr");
+        for name in crate::run::presets::PRESETS {
+            preset(name).unwrap().validate().unwrap();
+        }
+    }
+}

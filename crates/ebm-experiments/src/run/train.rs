@@ -1,0 +1,285 @@
+//! The training loop: contrastive divergence with the energy L2 penalty, replay-buffer
+//! Langevin negatives, checkpoints, exact resume and a divergence guard.
+//!
+//! A hand-written loop rather than burn-train's `Learner`: every iteration runs a sampler
+//! whose state (the replay buffer) must be checkpointed with the model, a divergence must roll
+//! the model, optimiser and buffer back together, and a resumed run must repeat the
+//! uninterrupted one exactly, which needs every random draw to be a function of the seed and
+//! the iteration. Those fit a fifty-line loop better than a learning strategy plugged into a
+//! generic trainer.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
+use ebm_data::{Dequantize, batch_indices, images_to_tensor};
+use ebm_model::{EnergyModel, one_hot};
+use ebm_sampler::{NoObserver, Observer, Recorder, ReplayBuffer, SplitMix64};
+
+use super::checkpoint::{self, LoopState};
+use super::config::TrainConfig;
+use super::metrics::{self, MetricsLine};
+use super::model::EnergyNet;
+use super::paths::{RunPaths, RunStart, claim_new};
+use super::progress::Progress;
+use crate::data::Splits;
+use crate::plot::samples::write_png;
+
+/// Seed of everything random in one iteration: a pure function of the run seed, the rollback
+/// count and the iteration, so a resumed run repeats the uninterrupted one.
+pub fn iteration_seed(seed: u64, reseed: u64, iteration: usize) -> u64 {
+    SplitMix64::new(
+        seed ^ reseed.wrapping_mul(0x9e37_79b9)
+            ^ (iteration as u64).wrapping_mul(0x2545_f491_4f6c_dd1d),
+    )
+    .next_u64()
+}
+
+/// Trains a new run in `run`, or continues the run it holds ([`RunStart`]).
+///
+/// Returns the final model on the autodiff device.
+pub fn train(
+    config: &TrainConfig,
+    run: &Path,
+    data: &Splits,
+    device: &Device,
+    start: RunStart,
+) -> Result<EnergyNet> {
+    config.validate()?;
+    let resume = start == RunStart::Resume;
+    if !resume {
+        claim_new(run, start == RunStart::Overwrite)?;
+    }
+    let paths = RunPaths::new(run);
+    std::fs::create_dir_all(paths.samples())
+        .with_context(|| format!("creating {}", paths.samples().display()))?;
+    let train_device = device.clone().autodiff();
+    let conditional = config.model.num_classes();
+    let set = &data.train;
+    if set.is_empty() {
+        bail!("the training set is empty");
+    }
+    if let Some(k) = conditional
+        && k != set.num_classes
+    {
+        bail!("the model has {k} classes, the dataset {}", set.num_classes);
+    }
+    let shape = set.image_shape();
+
+    let fresh = |seed: u64| -> (EnergyNet, ModuleOptimizer, ReplayBuffer) {
+        device.seed(seed);
+        let model = config.model.init(&train_device);
+        let buffer = ReplayBuffer::new(
+            config.replay.clone(),
+            &shape,
+            conditional.is_some(),
+            seed ^ 0x5eed,
+        );
+        (model, config.optimizer.init(), buffer)
+    };
+
+    let (mut model, mut optim, mut buffer, mut state) = if resume {
+        let ckpt = checkpoint::latest(run)?;
+        let (m, o, _) = fresh(config.seed);
+        let r = checkpoint::load(&ckpt, m, o, config.replay.clone(), &shape)?;
+        metrics::truncate(&paths.metrics(), r.state.iteration)?;
+        eprintln!(
+            "resuming {} from {} (iteration {})",
+            run.display(),
+            ckpt.display(),
+            r.state.iteration
+        );
+        (r.model, r.optim, r.buffer, r.state)
+    } else {
+        config
+            .save(paths.config())
+            .with_context(|| format!("writing {}", paths.config().display()))?;
+        let _ = std::fs::remove_file(paths.metrics());
+        let (m, o, b) = fresh(config.seed);
+        let state = LoopState {
+            iteration: 0,
+            lr: config.optimizer.lr,
+            reseed: 0,
+            rollbacks: 0,
+            seconds: 0.0,
+        };
+        checkpoint::save(run, &m, &o, &b, &state, 2)?;
+        (m, o, b, state)
+    };
+
+    let progress = Progress {
+        terminal: std::io::stderr().is_terminal(),
+        start: Instant::now(),
+        start_iter: state.iteration,
+        total: config.iterations,
+    };
+    let mut metrics = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(paths.metrics())
+        .with_context(|| format!("opening {}", paths.metrics().display()))?;
+    let b = config.batch_size;
+    let mut last_negatives: Option<Tensor<4>> = None;
+    // Training seconds of this invocation, for `time_limit_secs`.
+    let mut session_seconds = 0.0;
+
+    while state.iteration < config.iterations {
+        let started = Instant::now();
+        let it = state.iteration;
+        device.seed(iteration_seed(config.seed, state.reseed, it));
+        let idx = batch_indices(set.len(), b, config.seed ^ state.reseed, it as u64);
+        let (x_pos, labels) = images_to_tensor(set, &idx, Dequantize::Uniform, device);
+        let pos_labels = conditional.map(|_| labels);
+        let (x0, neg_labels) = buffer.draw_tensor::<4>(b, pos_labels.as_deref(), device);
+
+        let logging = (it + 1) % config.log_every == 0;
+        let mut recorder = Recorder::default();
+        let observer: &mut dyn Observer = if logging {
+            &mut recorder
+        } else {
+            &mut NoObserver
+        };
+        let plain = model.valid();
+        let y_neg = neg_labels
+            .as_ref()
+            .map(|l| one_hot(l, conditional.unwrap_or(1), device));
+        let x_neg = config
+            .sampler
+            .run(&|x| plain.energy(x, y_neg.clone()), x0, None, observer);
+        buffer.push_tensor(x_neg.clone(), neg_labels.as_deref());
+
+        // Positives and negatives in one forward, so spectral norm advances once per step.
+        let x_all = Tensor::cat(vec![x_pos, x_neg.clone()], 0).autodiff();
+        let y_all = match (&pos_labels, &neg_labels) {
+            (Some(p), Some(n)) => {
+                let all: Vec<usize> = p.iter().chain(n).copied().collect();
+                Some(one_hot(&all, conditional.unwrap_or(1), device).autodiff())
+            }
+            _ => None,
+        };
+        let e = model.energy(x_all, y_all);
+        let e_pos = e.clone().slice(0..b);
+        let e_neg = e.slice(b..2 * b);
+        let loss = e_pos.clone().mean() - e_neg.clone().mean()
+            + (e_pos.clone().powi_scalar(2).mean() + e_neg.clone().powi_scalar(2).mean())
+                * config.l2_coeff;
+        let (mp, mn, lv) = (
+            e_pos.mean().into_scalar::<f64>(),
+            e_neg.mean().into_scalar::<f64>(),
+            loss.clone().into_scalar::<f64>(),
+        );
+        let limit = config.divergence.energy_limit;
+        if !(mp.is_finite() && mn.is_finite() && lv.is_finite())
+            || mp.abs() > limit
+            || mn.abs() > limit
+        {
+            let ckpt = checkpoint::latest(run)?;
+            if state.rollbacks >= config.divergence.max_rollbacks {
+                bail!(
+                    "training diverged at iteration {it} (E+ {mp}, E- {mn}, loss {lv}) after {} rollbacks; giving up (last good checkpoint: {})",
+                    state.rollbacks,
+                    ckpt.display()
+                );
+            }
+            let (m, o, _) = fresh(config.seed);
+            let r = checkpoint::load(&ckpt, m, o, config.replay.clone(), &shape)?;
+            let lr = state.lr * config.divergence.lr_factor;
+            progress.say(&format!(
+                "divergence at iteration {it} (E+ {mp:.3e}, E- {mn:.3e}, loss {lv:.3e}): rolled back to iteration {}, learning rate {:.3e} -> {lr:.3e}, reseeded",
+                r.state.iteration, state.lr
+            ));
+            (model, optim, buffer) = (r.model, r.optim, r.buffer);
+            state = LoopState {
+                lr,
+                reseed: state.reseed + 1,
+                rollbacks: state.rollbacks + 1,
+                ..r.state
+            };
+            metrics::truncate(&paths.metrics(), state.iteration)?;
+            continue;
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(state.lr, model, grads);
+        state.iteration += 1;
+        state.seconds += started.elapsed().as_secs_f64();
+
+        if logging {
+            let steps = &recorder.steps;
+            let grad_x =
+                steps.iter().map(|s| s.mean_abs_grad).sum::<f64>() / steps.len().max(1) as f64;
+            let line = MetricsLine {
+                iteration: state.iteration,
+                e_pos: mp,
+                e_neg: mn,
+                loss: lv,
+                grad_x,
+                seconds: state.seconds,
+                lr: state.lr,
+            };
+            writeln!(metrics, "{}", serde_json::to_string(&line)?)
+                .with_context(|| format!("writing {}", paths.metrics().display()))?;
+            progress.report(&line);
+        }
+        if state.iteration % config.sample_every == 0 {
+            write_samples(
+                &paths,
+                &format!("iter-{:08}", state.iteration),
+                &x_neg,
+                &model.valid(),
+                config,
+            )?;
+        }
+        session_seconds += started.elapsed().as_secs_f64();
+        let out_of_time = config
+            .time_limit_secs
+            .is_some_and(|limit| session_seconds >= limit);
+        if state.iteration % config.checkpoint_every == 0
+            || state.iteration == config.iterations
+            || out_of_time
+        {
+            checkpoint::save(run, &model, &optim, &buffer, &state, 2)?;
+        }
+        last_negatives = Some(x_neg);
+        if out_of_time {
+            progress.say(&format!(
+                "time limit of {session_seconds:.0} s reached at iteration {}",
+                state.iteration
+            ));
+            break;
+        }
+    }
+    if let Some(x_neg) = last_negatives {
+        write_samples(&paths, "final", &x_neg, &model.valid(), config)?;
+        progress.say(&format!(
+            "done: {} iterations in {:.0} s; run in {}",
+            state.iteration,
+            state.seconds,
+            run.display()
+        ));
+    }
+    Ok(model)
+}
+
+/// Writes the sample grid (images) or the energy map with samples (toy 2-D) for `tag`.
+fn write_samples(
+    paths: &RunPaths,
+    tag: &str,
+    x: &Tensor<4>,
+    plain: &EnergyNet,
+    config: &TrainConfig,
+) -> Result<()> {
+    let [n, _, h, _] = x.dims();
+    let take = n.min(config.grid_size);
+    write_png(
+        &paths.samples().join(format!("{tag}.png")),
+        x.clone().slice(0..take),
+        plain,
+        config.dataset.starts_with("toy2d:"),
+        if h <= 32 { 2 } else { 1 },
+    )
+}
