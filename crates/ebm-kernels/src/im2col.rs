@@ -272,17 +272,40 @@ pub fn backward_weight(x: &[f32], dy: &[f32], batch: usize, g: &ConvGeometry) ->
         return zero();
     }
     let gs = group_size(n, batch);
-    x.par_chunks(gs * g.in_plane())
-        .zip(dy.par_chunks(gs * g.out_plane()))
-        .fold(zero, |mut dw, (x, dy)| {
-            accumulate_weight_gradient(x, dy, g, &mut dw);
+    let groups = batch.div_ceil(gs);
+    // A fixed partition of the groups, summed in index order: the order of the additions (and
+    // so the float result) depends on the shapes only, never on how rayon's threads happen to
+    // split the work.
+    let parts = groups.min(WEIGHT_GRADIENT_PARTS);
+    let per_part = groups.div_ceil(parts);
+    let partials: Vec<Vec<f32>> = (0..parts)
+        .into_par_iter()
+        .map(|p| {
+            let mut dw = zero();
+            let first = (p * per_part * gs).min(batch);
+            let last = ((p + 1) * per_part * gs).min(batch);
+            let x = &x[first * g.in_plane()..last * g.in_plane()];
+            let dy = &dy[first * g.out_plane()..last * g.out_plane()];
+            for (x, dy) in x
+                .chunks(gs * g.in_plane())
+                .zip(dy.chunks(gs * g.out_plane()))
+            {
+                accumulate_weight_gradient(x, dy, g, &mut dw);
+            }
             dw
         })
-        .reduce(zero, |mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-            a
-        })
+        .collect();
+    let mut partials = partials.into_iter();
+    let mut dw = partials.next().unwrap_or_else(zero);
+    for part in partials {
+        dw.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+    }
+    dw
 }
+
+/// Partial sums of a weight gradient: enough to keep every core of a large machine busy, few
+/// enough that their buffers stay small.
+const WEIGHT_GRADIENT_PARTS: usize = 16;
 
 /// `dw (c_out x k) += dy_b . cols_b^T` for one group of images.
 fn accumulate_weight_gradient(x: &[f32], dy: &[f32], g: &ConvGeometry, dw: &mut [f32]) {
