@@ -104,6 +104,29 @@ fn mnist_net_matches_reference() {
 }
 
 #[test]
+fn resnet_mnist_is_conditional_at_28x28() {
+    let device = Device::flex();
+    let net = ResNetConfig::resnet_mnist(Some(10)).init(&device);
+    assert_within_1pct(weight_count(&net), 0.39e6, "ResNetMnist");
+    let x = Tensor::<4>::random([3, 1, 28, 28], Distribution::Default, &device);
+    let all = net.class_energies(x.clone());
+    assert_eq!(all.dims(), [3, 10]);
+    let y = one_hot(&[2, 5, 9], 10, &device);
+    let e: Vec<f32> = net
+        .energy(x, Some(y))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let all: Vec<f32> = all.into_data().try_to_vec::<f32>().unwrap();
+    for (i, class) in [2, 5, 9].into_iter().enumerate() {
+        assert!(
+            (e[i] - all[i * 10 + class]).abs() < 1e-5,
+            "{e:?} vs {all:?}"
+        );
+    }
+}
+
+#[test]
 fn mlp_energy_shapes_and_conditioning() {
     let device = Device::flex();
     let net = MlpEnergyConfig::new(2)
