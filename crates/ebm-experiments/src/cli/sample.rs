@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::data::data_dir;
 use crate::device::select_device;
-use crate::eval::evaluate;
+use crate::eval::{EvalOptions, evaluate};
 use crate::run::sample::{SampleOptions, sample_run};
 
 /// Flags of `ebm eval`.
@@ -15,12 +15,20 @@ use crate::run::sample::{SampleOptions, sample_run};
 pub struct EvalArgs {
     /// Run directory.
     pub run: PathBuf,
-    /// Test images to use (and as many samples).
+    /// Test images to use (and as many samples of each kind, and OOD images of each set).
     #[arg(long, default_value_t = 1000)]
     pub n: usize,
-    /// Langevin steps for the FID samples (default: the run's training steps).
+    /// Langevin steps of the chains continuing the replay buffer (default: the run's
+    /// training steps).
     #[arg(long)]
     pub steps: Option<usize>,
+    /// Langevin steps of the chains from uniform noise (default: 3x the training steps).
+    #[arg(long)]
+    pub noise_steps: Option<usize>,
+    /// Change the run's sampler for the evaluation chains: --sampler-set step_size=2
+    /// --sampler-set 'grad_clip={"Elementwise":0.05}' (repeatable).
+    #[arg(long = "sampler-set")]
+    pub sampler_set: Vec<String>,
     /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -60,14 +68,20 @@ pub struct SampleArgs {
 /// Runs `ebm eval`.
 pub fn eval(args: EvalArgs) -> Result<()> {
     let (_, device) = select_device(args.device.as_deref())?;
+    let opts = EvalOptions {
+        n: args.n,
+        buffer_steps: args.steps,
+        noise_steps: args.noise_steps,
+        sampler_overrides: args.sampler_set,
+        classifier_steps: crate::eval::classifier::TRAIN_STEPS,
+    };
     let report = evaluate(
         &args.run,
         &data_dir(args.data_dir.as_deref()),
-        args.n,
-        args.steps,
+        &opts,
         &device,
     )?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    println!("{}", report.table());
     println!("wrote {}", args.run.join("eval.json").display());
     Ok(())
 }
