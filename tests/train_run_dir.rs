@@ -251,3 +251,133 @@ fn sample_flags_that_cannot_apply_are_errors() {
     sample_run(&dir, &opts(None, false), &device).unwrap();
     assert!(dir.join("s.png").is_file());
 }
+
+#[test]
+fn eval_reports_buffer_and_noise_samples_and_every_ood_set() {
+    use ebm_experiments::eval::{EvalOptions, EvalReport, evaluate};
+    let _guard = SERIAL.lock().unwrap();
+    let device = Device::flex();
+    let dir = tmp("eval");
+    train(
+        &tiny().with_iterations(4),
+        &dir,
+        &embedded_mnist10k(),
+        &device,
+        RunStart::New,
+    )
+    .unwrap();
+    let opts = EvalOptions {
+        n: 40,
+        buffer_steps: Some(2),
+        noise_steps: None,
+        sampler_overrides: vec!["step_size=0.5".into()],
+        classifier_steps: 5,
+    };
+    let report = evaluate(&dir, &dir.join("data"), &opts, &device).unwrap();
+    let kinds: Vec<(&str, usize)> = report
+        .samples
+        .iter()
+        .map(|q| (q.start.as_str(), q.steps))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("buffer", 2), ("noise", 3 * 3)],
+        "noise chains default to 3K"
+    );
+    for q in &report.samples {
+        assert_eq!(q.class_shares.len(), 10);
+        assert!((q.class_shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        let counts = q.class_shares.iter().map(|s| s * q.n as f64);
+        assert!(
+            counts.clone().all(|c| (c - c.round()).abs() < 1e-9),
+            "shares of {} samples",
+            q.n
+        );
+        assert_eq!(
+            q.max_class_share,
+            q.class_shares.iter().copied().fold(0.0, f64::max)
+        );
+        assert!((0.1..=1.0).contains(&q.mean_confidence));
+    }
+    let sets: Vec<&str> = report.ood_auroc.iter().map(|o| o.set.as_str()).collect();
+    assert_eq!(
+        sets,
+        ["constant", "uniform", "official_uniform", "interpolation"]
+    );
+    assert!(
+        report
+            .ood_auroc
+            .iter()
+            .all(|o| (0.0..=1.0).contains(&o.auroc))
+    );
+    assert!(report.fid_floor.unwrap() < report.fid_ceiling.unwrap());
+    let saved = std::fs::read_to_string(dir.join("eval.json")).unwrap();
+    assert_eq!(saved, serde_json::to_string_pretty(&report).unwrap());
+    let parsed: EvalReport = serde_json::from_str(&saved).unwrap();
+    assert_eq!(parsed.samples.len(), 2);
+    let table = report.table();
+    assert!(
+        table.contains("| buffer | 2 |") && table.contains("| interpolation |"),
+        "{table}"
+    );
+    assert!(
+        dir.join("data/classifiers").is_dir(),
+        "the classifier is cached"
+    );
+}
+
+#[test]
+fn averaged_weights_and_shifted_replays_resume_exactly() {
+    use ebm_experiments::run::TrainedRun;
+    let _guard = SERIAL.lock().unwrap();
+    let device = Device::flex();
+    let data = embedded_mnist10k();
+    let config = || {
+        let mut c = tiny().with_checkpoint_every(3);
+        c.ema_decay = Some(0.9);
+        c.augment_shift = 2;
+        c
+    };
+    let straight = tmp("ema-straight");
+    train(
+        &config().with_iterations(6),
+        &straight,
+        &data,
+        &device,
+        RunStart::New,
+    )
+    .unwrap();
+    let split = tmp("ema-split");
+    train(
+        &config().with_iterations(3),
+        &split,
+        &data,
+        &device,
+        RunStart::New,
+    )
+    .unwrap();
+    let mut more = read_config(&split).unwrap();
+    more.iterations = 6;
+    train(&more, &split, &data, &device, RunStart::Resume).unwrap();
+    assert!(straight.join("checkpoints/iter-00000006/ema.bpk").is_file());
+    let averaged = |dir: &Path| TrainedRun::load(dir, &device).unwrap().model;
+    assert_eq!(
+        probe_energies(&averaged(&straight), &device),
+        probe_energies(&averaged(&split), &device),
+        "the average and the shifts must resume exactly"
+    );
+    // The average differs from the live weights it follows.
+    let live = ebm_experiments::run::checkpoint::load(
+        &straight.join("checkpoints/iter-00000006"),
+        config().model.init(&device.clone().autodiff()),
+        config().optimizer.init(),
+        config().replay,
+        &[1, 28, 28],
+    )
+    .unwrap()
+    .model;
+    assert_ne!(
+        probe_energies(&live, &device),
+        probe_energies(&averaged(&straight), &device)
+    );
+}

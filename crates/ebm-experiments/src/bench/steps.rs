@@ -135,3 +135,14 @@ pub fn step_rows(
     }
     Ok(rows)
 }
+
+/// Median seconds of `reps` MnistNet Langevin steps at batch 128 on `device` (after one
+/// warm-up): the machine-speed reference printed beside time-budgeted results, the figure
+/// `ebm bench --networks mnistnet` reports as the MnistNet step.
+pub fn mnistnet_step_seconds(device: &Device, reps: usize) -> f64 {
+    let s = step_setup(BenchNet::MnistNet, 128, false, device);
+    let (_, step) = &s.measure[0];
+    step();
+    let times: Vec<f64> = (0..reps.max(1)).map(|_| step()).collect();
+    median(&times)
+}

@@ -1,6 +1,7 @@
 //! The `ebm` command line: argument parsing and dispatch only. Each command's work lives in
 //! its room (`run`, `eval`, `bench`, `data`, `paper`).
 
+pub mod ablate;
 pub mod bench;
 pub mod data;
 pub mod sample;
@@ -36,6 +37,9 @@ pub enum Command {
     Data(data::DataCommand),
     /// List the backends compiled into this binary and the default device.
     Devices,
+    /// Train variants of a preset for the same wall-clock budget each and evaluate them the
+    /// same way: an ablation table.
+    Ablate(ablate::AblateArgs),
     /// Benchmark: Langevin steps/s and CD training-iteration time of ResNet32 and MnistNet, peak
     /// memory of a training run and data loading, beside the PyTorch reference when torch is
     /// available (interleaved, medians).
@@ -59,5 +63,6 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args),
+        Command::Ablate(args) => ablate::run(args),
     }
 }

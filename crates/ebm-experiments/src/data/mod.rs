@@ -2,6 +2,7 @@
 //! ([`embedded`]), downloads ([`download`]), toy densities ([`toy`]), and the loaders that read
 //! files and hand bytes to `ebm-data`'s parsers.
 
+pub mod augment;
 pub mod dirs;
 pub mod download;
 pub mod embedded;

@@ -38,6 +38,8 @@ pub struct Restored {
     pub buffer: ReplayBuffer,
     /// Loop state.
     pub state: LoopState,
+    /// The averaged weights of a run that keeps an EMA (on the plain device).
+    pub ema: Option<EnergyNet>,
 }
 
 /// `run/checkpoints`.
@@ -49,13 +51,16 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Writes checkpoint `iter-<n>` and points `LATEST` at it; keeps the `keep` newest.
+/// Writes checkpoint `iter-<n>` (with the averaged weights `ema` of a run that keeps them) and
+/// points `LATEST` at it; keeps the `keep` newest.
+#[allow(clippy::too_many_arguments)]
 pub fn save(
     run: &Path,
     model: &EnergyNet,
     optim: &ModuleOptimizer,
     buffer: &ReplayBuffer,
     state: &LoopState,
+    ema: Option<&EnergyNet>,
     keep: usize,
 ) -> Result<PathBuf> {
     let dir = checkpoints_dir(run);
@@ -71,6 +76,11 @@ pub fn save(
     optim
         .save(tmp.join("optim.bpk"))
         .map_err(|e| anyhow::anyhow!("writing {}: {e:?}", tmp.join("optim.bpk").display()))?;
+    if let Some(ema) = ema {
+        ema.clone()
+            .save_file(tmp.join("ema.bpk"))
+            .map_err(|e| anyhow::anyhow!("writing {}: {e:?}", tmp.join("ema.bpk").display()))?;
+    }
     write(&tmp.join("buffer.bin"), &buffer.to_bytes())?;
     write(
         &tmp.join("state.json"),
@@ -128,6 +138,16 @@ pub fn load(
     replay: ReplayConfig,
     sample_shape: &[usize],
 ) -> Result<Restored> {
+    let ema_file = ckpt.join("ema.bpk");
+    let ema = if ema_file.is_file() {
+        let ema = model
+            .valid()
+            .try_load_file(&ema_file)
+            .map_err(|e| anyhow::anyhow!("loading {}: {e:?}", ema_file.display()))?;
+        Some(ema)
+    } else {
+        None
+    };
     let model = model
         .try_load_file(ckpt.join("model.bpk"))
         .map_err(|e| anyhow::anyhow!("loading {}: {e:?}", ckpt.join("model.bpk").display()))?;
@@ -147,5 +167,6 @@ pub fn load(
         optim,
         buffer,
         state,
+        ema,
     })
 }

@@ -68,6 +68,15 @@ pub struct TrainConfig {
     pub time_limit_secs: Option<f64>,
     /// Divergence guard.
     pub divergence: DivergenceConfig,
+    /// Replayed samples are shifted by up to this many pixels (each its own random offset)
+    /// before their chains continue (Du et al. 2021); 0: no augmentation (IGEBM).
+    #[config(default = 0)]
+    pub augment_shift: usize,
+    /// Keep an exponential moving average of the weights with this decay per optimiser step,
+    /// and sample the negatives (and later `sample` and `eval`) under it; `None`: no average
+    /// (IGEBM).
+    #[config(default = "None")]
+    pub ema_decay: Option<f64>,
 }
 
 /// A configuration value outside its valid range.
@@ -122,6 +131,11 @@ impl TrainConfig {
         if self.replay.capacity == 0 {
             return err("replay.capacity", "0".into(), "must be positive");
         }
+        if let Some(d) = self.ema_decay
+            && !(0.0..1.0).contains(&d)
+        {
+            return err("ema_decay", d.to_string(), "must be in [0, 1)");
+        }
         if self.l2_coeff < 0.0 {
             return err("l2_coeff", self.l2_coeff.to_string(), "must be >= 0");
         }
@@ -147,35 +161,45 @@ impl TrainConfig {
     /// Applies `path=value` overrides (`optimizer.lr=3e-4`, `sampler.steps=40`,
     /// `model.MnistNet.filters=32`). The value is read as JSON, else taken as a string.
     pub fn with_overrides(self, overrides: &[String]) -> anyhow::Result<Self> {
-        if overrides.is_empty() {
-            return Ok(self);
-        }
-        let mut json = serde_json::to_value(&self)?;
-        for item in overrides {
-            let (path, raw) = item
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("--set {item:?}: expected path=value"))?;
-            let value: serde_json::Value = serde_json::from_str(raw)
-                .unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
-            let mut node = &mut json;
-            let parts: Vec<&str> = path.split('.').collect();
-            for (i, part) in parts.iter().enumerate() {
-                let obj = node.as_object_mut().ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--set {path}: {} is not a group of fields",
-                        parts[..i].join(".")
-                    )
-                })?;
-                if !obj.contains_key(*part) {
-                    let known: Vec<&String> = obj.keys().collect();
-                    anyhow::bail!("--set {path}: no field {part:?} here (fields: {known:?})");
-                }
-                node = obj.get_mut(*part).expect("checked");
-            }
-            *node = value;
-        }
-        serde_json::from_value(json).map_err(|e| anyhow::anyhow!("--set: {e}"))
+        apply_overrides(self, overrides, "--set")
     }
+}
+
+/// Applies `path=value` overrides to any serialisable configuration, through its JSON form:
+/// the value is read as JSON, else taken as a string; an unknown field is an error that lists
+/// the known ones. `flag` names the option in messages.
+pub fn apply_overrides<T>(value: T, overrides: &[String], flag: &str) -> anyhow::Result<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    if overrides.is_empty() {
+        return Ok(value);
+    }
+    let mut json = serde_json::to_value(&value)?;
+    for item in overrides {
+        let (path, raw) = item
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("{flag} {item:?}: expected path=value"))?;
+        let value: serde_json::Value = serde_json::from_str(raw)
+            .unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
+        let mut node = &mut json;
+        let parts: Vec<&str> = path.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let obj = node.as_object_mut().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{flag} {path}: {} is not a group of fields",
+                    parts[..i].join(".")
+                )
+            })?;
+            if !obj.contains_key(*part) {
+                let known: Vec<&String> = obj.keys().collect();
+                anyhow::bail!("{flag} {path}: no field {part:?} here (fields: {known:?})");
+            }
+            node = obj.get_mut(*part).expect("checked");
+        }
+        *node = value;
+    }
+    serde_json::from_value(json).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod ema;
 pub mod generate;
 pub mod memory;
 pub mod metrics;

@@ -112,7 +112,12 @@ pub fn read_config(run: &Path) -> Result<TrainConfig> {
             run.display()
         );
     }
-    TrainConfig::load(&path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+    TrainConfig::load(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "reading {}: {e} (a run written by another version of ebm: add the missing field with its documented default)",
+            path.display()
+        )
+    })
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ use crate::data::sample_shape;
 pub struct TrainedRun {
     /// The resolved configuration (`config.json`).
     pub config: TrainConfig,
-    /// The network on the plain device (no parameter gradients).
+    /// The network on the plain device (no parameter gradients): the averaged weights when
+    /// the run keeps an EMA (what its chains were sampled under), else the trained ones.
     pub model: EnergyNet,
     /// The replay buffer of its persistent chains.
     pub buffer: ReplayBuffer,
@@ -39,7 +40,7 @@ impl TrainedRun {
             &sample_shape(&config)?,
         )?;
         Ok(Self {
-            model: restored.model.valid(),
+            model: restored.ema.unwrap_or_else(|| restored.model.valid()),
             buffer: restored.buffer,
             iteration: restored.state.iteration,
             config,

@@ -23,11 +23,13 @@ use ebm_sampler::{NoObserver, Observer, Recorder, ReplayBuffer, SplitMix64};
 
 use super::checkpoint::{self, LoopState};
 use super::config::TrainConfig;
+use super::ema::Ema;
 use super::metrics::{self, MetricsLine};
 use super::model::EnergyNet;
 use super::paths::{RunPaths, RunStart, claim_new};
 use super::progress::Progress;
 use crate::data::Splits;
+use crate::data::augment::random_shifts;
 use crate::plot::samples::write_png;
 
 /// Seed of everything random in one iteration: a pure function of the run seed, the rollback
@@ -83,7 +85,7 @@ pub fn train(
         (model, config.optimizer.init(), buffer)
     };
 
-    let (mut model, mut optim, mut buffer, mut state) = if resume {
+    let (mut model, mut optim, mut buffer, mut state, saved_ema) = if resume {
         let ckpt = checkpoint::latest(run)?;
         let (m, o, _) = fresh(config.seed);
         let r = checkpoint::load(&ckpt, m, o, config.replay.clone(), &shape)?;
@@ -94,7 +96,7 @@ pub fn train(
             ckpt.display(),
             r.state.iteration
         );
-        (r.model, r.optim, r.buffer, r.state)
+        (r.model, r.optim, r.buffer, r.state, r.ema)
     } else {
         config
             .save(paths.config())
@@ -108,8 +110,21 @@ pub fn train(
             rollbacks: 0,
             seconds: 0.0,
         };
-        checkpoint::save(run, &m, &o, &b, &state, 2)?;
-        (m, o, b, state)
+        let ema = config.ema_decay.map(|d| Ema::new(d, &m).model(&m));
+        checkpoint::save(run, &m, &o, &b, &state, ema.as_ref(), 2)?;
+        (m, o, b, state, ema)
+    };
+    let average = |saved: Option<EnergyNet>, live: &EnergyNet| {
+        config.ema_decay.map(|d| match saved {
+            Some(avg) => Ema::from_model(d, &avg),
+            None => Ema::new(d, live),
+        })
+    };
+    let mut ema = average(saved_ema, &model);
+    // The network the chains sample under: the averaged weights when the run keeps them.
+    let sampling = |model: &EnergyNet, ema: &Option<Ema>| match ema {
+        Some(e) => e.model(model),
+        None => model.valid(),
     };
 
     let progress = Progress {
@@ -135,7 +150,10 @@ pub fn train(
         let idx = batch_indices(set.len(), b, config.seed ^ state.reseed, it as u64);
         let (x_pos, labels) = images_to_tensor(set, &idx, Dequantize::Uniform, device);
         let pos_labels = conditional.map(|_| labels);
-        let (x0, neg_labels) = buffer.draw_tensor::<4>(b, pos_labels.as_deref(), device);
+        let mut draw = buffer.draw(b, pos_labels.as_deref());
+        let mut shifts = SplitMix64::new(iteration_seed(config.seed ^ 0xa06, state.reseed, it));
+        random_shifts(&mut draw.values, shape, config.augment_shift, &mut shifts);
+        let (x0, neg_labels) = buffer.to_tensor::<4>(draw, device);
 
         let logging = (it + 1) % config.log_every == 0;
         let mut recorder = Recorder::default();
@@ -144,7 +162,7 @@ pub fn train(
         } else {
             &mut NoObserver
         };
-        let plain = model.valid();
+        let plain = sampling(&model, &ema);
         let y_neg = neg_labels
             .as_ref()
             .map(|l| one_hot(l, conditional.unwrap_or(1), device));
@@ -194,6 +212,7 @@ pub fn train(
                 r.state.iteration, state.lr
             ));
             (model, optim, buffer) = (r.model, r.optim, r.buffer);
+            ema = average(r.ema, &model);
             state = LoopState {
                 lr,
                 reseed: state.reseed + 1,
@@ -205,6 +224,9 @@ pub fn train(
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(state.lr, model, grads);
+        if let Some(e) = ema.as_mut() {
+            e.update(&model);
+        }
         state.iteration += 1;
         state.seconds += started.elapsed().as_secs_f64();
 
@@ -230,7 +252,7 @@ pub fn train(
                 &paths,
                 &format!("iter-{:08}", state.iteration),
                 &x_neg,
-                &model.valid(),
+                &sampling(&model, &ema),
                 config,
             )?;
         }
@@ -242,7 +264,8 @@ pub fn train(
             || state.iteration == config.iterations
             || out_of_time
         {
-            checkpoint::save(run, &model, &optim, &buffer, &state, 2)?;
+            let averaged = ema.as_ref().map(|e| e.model(&model));
+            checkpoint::save(run, &model, &optim, &buffer, &state, averaged.as_ref(), 2)?;
         }
         last_negatives = Some(x_neg);
         if out_of_time {
@@ -254,7 +277,7 @@ pub fn train(
         }
     }
     if let Some(x_neg) = last_negatives {
-        write_samples(&paths, "final", &x_neg, &model.valid(), config)?;
+        write_samples(&paths, "final", &x_neg, &sampling(&model, &ema), config)?;
         progress.say(&format!(
             "done: {} iterations in {:.0} s; run in {}",
             state.iteration,
