@@ -72,7 +72,7 @@ impl EvalReport {
         );
         let _ = writeln!(
             s,
-            "\n| samples | steps | proxy FID | (floor {} .. ceiling {}) | mean confidence | largest class share |",
+            "\n| samples | steps | proxy FID | relative (0 = floor {}, 1 = ceiling {}) | mean confidence | largest class share |",
             opt(self.fid_floor, 1),
             opt(self.fid_ceiling, 1)
         );

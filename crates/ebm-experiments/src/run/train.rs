@@ -132,6 +132,7 @@ pub fn train(
         start: Instant::now(),
         start_iter: state.iteration,
         total: config.iterations,
+        time_limit_secs: config.time_limit_secs,
     };
     let mut metrics = std::fs::OpenOptions::new()
         .create(true)
