@@ -2,6 +2,7 @@
 //! its room (`run`, `eval`, `bench`, `data`, `paper`).
 
 pub mod bench;
+pub mod continual;
 pub mod data;
 pub mod sample;
 pub mod train;
@@ -40,6 +41,9 @@ pub enum Command {
     /// memory of a training run and data loading, beside the PyTorch reference when torch is
     /// available (interleaved, medians).
     Bench(bench::BenchArgs),
+    /// Continual learning: `ebm continual split-mnist [--seeds N] [--data-dir DIR]`.
+    #[command(subcommand)]
+    Continual(continual::ContinualCommand),
 }
 
 /// Runs one command.
@@ -59,5 +63,6 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args),
+        Command::Continual(command) => continual::run(command),
     }
 }
