@@ -3,6 +3,7 @@
 
 pub mod ablate;
 pub mod bench;
+pub mod continual;
 pub mod data;
 pub mod sample;
 pub mod train;
@@ -44,6 +45,9 @@ pub enum Command {
     /// memory of a training run and data loading, beside the PyTorch reference when torch is
     /// available (interleaved, medians).
     Bench(bench::BenchArgs),
+    /// Continual learning: `ebm continual split-mnist [--seeds N] [--data-dir DIR]`.
+    #[command(subcommand)]
+    Continual(continual::ContinualCommand),
 }
 
 /// Runs one command.
@@ -64,5 +68,6 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Bench(args) => bench::run(args),
         Command::Ablate(args) => ablate::run(args),
+        Command::Continual(command) => continual::run(command),
     }
 }

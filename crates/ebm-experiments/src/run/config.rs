@@ -159,7 +159,7 @@ impl TrainConfig {
     }
 
     /// Applies `path=value` overrides (`optimizer.lr=3e-4`, `sampler.steps=40`,
-    /// `model.MnistNet.filters=32`). The value is read as JSON, else taken as a string.
+    /// `model.MnistNet.filters=32`): see [`apply_overrides`].
     pub fn with_overrides(self, overrides: &[String]) -> anyhow::Result<Self> {
         apply_overrides(self, overrides, "--set")
     }

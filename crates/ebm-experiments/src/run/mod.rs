@@ -2,6 +2,7 @@
 //! directory with its checkpoints and metrics, the training loop with its progress output, and
 //! loading a trained run back to sample from it.
 
+pub mod cd_step;
 pub mod checkpoint;
 pub mod config;
 pub mod ema;

@@ -18,9 +18,9 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use ebm_data::{Dequantize, batch_indices, images_to_tensor};
-use ebm_model::{EnergyModel, one_hot};
 use ebm_sampler::{NoObserver, Observer, Recorder, ReplayBuffer, SplitMix64};
 
+use super::cd_step::{CdSettings, cd_loss};
 use super::checkpoint::{self, LoopState};
 use super::config::TrainConfig;
 use super::ema::Ema;
@@ -29,7 +29,6 @@ use super::model::EnergyNet;
 use super::paths::{RunPaths, RunStart, claim_new};
 use super::progress::Progress;
 use crate::data::Splits;
-use crate::data::augment::random_shifts;
 use crate::plot::samples::write_png;
 
 /// Seed of everything random in one iteration: a pure function of the run seed, the rollback
@@ -140,6 +139,13 @@ pub fn train(
         .open(paths.metrics())
         .with_context(|| format!("opening {}", paths.metrics().display()))?;
     let b = config.batch_size;
+    let settings = CdSettings {
+        sampler: &config.sampler,
+        l2_coeff: config.l2_coeff,
+        classes: conditional,
+        relabel: false,
+        augment_shift: config.augment_shift,
+    };
     let mut last_negatives: Option<Tensor<4>> = None;
     // Training seconds of this invocation, for `time_limit_secs`.
     let mut session_seconds = 0.0;
@@ -151,11 +157,6 @@ pub fn train(
         let idx = batch_indices(set.len(), b, config.seed ^ state.reseed, it as u64);
         let (x_pos, labels) = images_to_tensor(set, &idx, Dequantize::Uniform, device);
         let pos_labels = conditional.map(|_| labels);
-        let mut draw = buffer.draw(b, pos_labels.as_deref());
-        let mut shifts = SplitMix64::new(iteration_seed(config.seed ^ 0xa06, state.reseed, it));
-        random_shifts(&mut draw.values, shape, config.augment_shift, &mut shifts);
-        let (x0, neg_labels) = buffer.to_tensor::<4>(draw, device);
-
         let logging = (it + 1) % config.log_every == 0;
         let mut recorder = Recorder::default();
         let observer: &mut dyn Observer = if logging {
@@ -163,40 +164,22 @@ pub fn train(
         } else {
             &mut NoObserver
         };
-        let plain = sampling(&model, &ema);
-        let y_neg = neg_labels
-            .as_ref()
-            .map(|l| one_hot(l, conditional.unwrap_or(1), device));
-        let x_neg = config
-            .sampler
-            .run(&|x| plain.energy(x, y_neg.clone()), x0, None, observer);
-        buffer.push_tensor(x_neg.clone(), neg_labels.as_deref());
-
-        // Positives and negatives in one forward, so spectral norm advances once per step.
-        let x_all = Tensor::cat(vec![x_pos, x_neg.clone()], 0).autodiff();
-        let y_all = match (&pos_labels, &neg_labels) {
-            (Some(p), Some(n)) => {
-                let all: Vec<usize> = p.iter().chain(n).copied().collect();
-                Some(one_hot(&all, conditional.unwrap_or(1), device).autodiff())
-            }
-            _ => None,
-        };
-        let e = model.energy(x_all, y_all);
-        let e_pos = e.clone().slice(0..b);
-        let e_neg = e.slice(b..2 * b);
-        let loss = e_pos.clone().mean() - e_neg.clone().mean()
-            + (e_pos.clone().powi_scalar(2).mean() + e_neg.clone().powi_scalar(2).mean())
-                * config.l2_coeff;
-        let (mp, mn, lv) = (
-            e_pos.mean().into_scalar::<f64>(),
-            e_neg.mean().into_scalar::<f64>(),
-            loss.clone().into_scalar::<f64>(),
+        let chains = sampling(&model, &ema);
+        let step = cd_loss(
+            &model,
+            &chains,
+            &settings,
+            x_pos,
+            pos_labels.as_deref(),
+            None,
+            &mut buffer,
+            iteration_seed(config.seed ^ 0xa06, state.reseed, it),
+            observer,
+            device,
         );
+        let (mp, mn, lv) = (step.e_pos, step.e_neg, step.value);
         let limit = config.divergence.energy_limit;
-        if !(mp.is_finite() && mn.is_finite() && lv.is_finite())
-            || mp.abs() > limit
-            || mn.abs() > limit
-        {
+        if !step.healthy(limit) {
             let ckpt = checkpoint::latest(run)?;
             if state.rollbacks >= config.divergence.max_rollbacks {
                 bail!(
@@ -223,7 +206,8 @@ pub fn train(
             metrics::truncate(&paths.metrics(), state.iteration)?;
             continue;
         }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let grads = GradientsParams::from_grads(step.loss.backward(), &model);
+        let x_neg = step.x_neg;
         model = optim.step(state.lr, model, grads);
         if let Some(e) = ema.as_mut() {
             e.update(&model);

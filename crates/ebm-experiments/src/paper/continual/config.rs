@@ -1,0 +1,167 @@
+//! Settings of the split-MNIST continual-learning experiment, saved in `continual.json`.
+
+use burn::config::Config;
+use ebm_model::ResNetConfig;
+use ebm_sampler::{LangevinConfig, ReplayConfig};
+
+use crate::run::optim::OptimizerConfig;
+
+/// The conditional EBM and how it is trained on each task.
+#[derive(Config, Debug)]
+pub struct EbmSettings {
+    /// The class-conditional energy network (10 classes).
+    pub model: ResNetConfig,
+    /// Langevin chain of the negatives, run under the current task's labels only.
+    pub sampler: LangevinConfig,
+    /// The replay buffer of the model's own samples (never of real images).
+    pub replay: ReplayConfig,
+    /// IGEBM's clipped Adam (`run::optim`); one optimiser for the whole sequence.
+    pub optimizer: OptimizerConfig,
+    /// Coefficient of the energy penalty `E(x+)^2 + E(x-)^2`.
+    pub l2_coeff: f64,
+    /// Positives per iteration (and as many negatives).
+    pub batch_size: usize,
+    /// Iterations on each task.
+    pub iterations_per_task: usize,
+    /// What the replay buffer does at a task boundary.
+    pub buffer: BufferPolicy,
+    /// Fraction of the chains that start at a real image of the current task from another
+    /// class than the chain's label (taken from the same batch), instead of at the buffer:
+    /// contrastive divergence started from data, whose negatives teach each current label to
+    /// reject the other current digits. These negatives never enter the replay buffer.
+    pub data_starts: f64,
+    /// A step whose mean energy exceeds this in magnitude (or is not finite) stops the run.
+    pub energy_limit: f64,
+}
+
+/// What happens to the replay buffer (of samples, never real images) when a task ends.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum BufferPolicy {
+    /// Empty it: each task's chains start from noise or from that task's own samples.
+    Reset,
+    /// Keep it, labels and all: earlier tasks' samples come back as negatives under their old
+    /// labels, raising old classes' energies with no data to pull them down.
+    Keep,
+    /// Keep it, but run every chain under a current task's label (the positive's): earlier
+    /// classes' samples become chain starts, and negatives, for the current classes only.
+    Relabel,
+}
+
+/// The softmax baselines: a classifier with the EBM's trunk and a 10-way head.
+#[derive(Config, Debug)]
+pub struct SoftmaxSettings {
+    /// Images per step.
+    pub batch_size: usize,
+    /// Steps on each task (the offline model trains for `tasks * iterations_per_task` steps
+    /// on all tasks at once).
+    pub iterations_per_task: usize,
+    /// Learning rate of Adam (beta1 0.9, beta2 0.999, no clipping).
+    pub adam_lr: f64,
+    /// Learning rate of plain SGD (no momentum).
+    pub sgd_lr: f64,
+}
+
+/// The whole experiment.
+#[derive(Config, Debug)]
+pub struct ContinualConfig {
+    /// The tasks in training order, each a list of classes.
+    pub tasks: Vec<Vec<usize>>,
+    /// The EBM.
+    pub ebm: EbmSettings,
+    /// The softmax baselines.
+    pub softmax: SoftmaxSettings,
+    /// Test images per evaluation forward (the EBM evaluates each under all 10 labels).
+    #[config(default = 100)]
+    pub eval_batch: usize,
+}
+
+/// `ResNetConfig::resnet_mnist(Some(10))` at half its width (stem 16, blocks of 16, 32 and 64
+/// channels, about a quarter of its multiplications): what five seeds of the experiment can
+/// afford on a 2-core CPU in an hour.
+pub fn half_width_resnet_mnist() -> ResNetConfig {
+    let mut c = ResNetConfig::resnet_mnist(Some(10)).with_stem_channels(16);
+    for b in &mut c.blocks {
+        b.channels /= 2;
+    }
+    c
+}
+
+/// Split MNIST's five tasks: {0,1}, {2,3}, ..., {8,9}.
+pub fn split_mnist_tasks() -> Vec<Vec<usize>> {
+    (0..5).map(|t| vec![2 * t, 2 * t + 1]).collect()
+}
+
+impl ContinualConfig {
+    /// The settings behind the README's table, sized so that five seeds (EBM and baselines)
+    /// fit in an hour of a 2-core CPU on the embedded subset.
+    pub fn split_mnist() -> Self {
+        let ebm = EbmSettings::new(
+            half_width_resnet_mnist(),
+            LangevinConfig::mnist().with_steps(5),
+            ReplayConfig::new(),
+            OptimizerConfig::new().with_lr(1e-3),
+            1.0,
+            32,
+            200,
+            BufferPolicy::Relabel,
+            0.5,
+            1000.0,
+        );
+        ContinualConfig::new(
+            split_mnist_tasks(),
+            ebm,
+            SoftmaxSettings::new(64, 50, 1e-3, 0.05),
+        )
+    }
+
+    /// A toy version for tests: a tiny network, short chains, few steps.
+    pub fn toy(tasks: usize, iterations: usize) -> Self {
+        let mut c = Self::split_mnist();
+        c.tasks.truncate(tasks);
+        c.ebm.model = ResNetConfig::new(vec![
+            ebm_model::BlockSpec::new(8, true),
+            ebm_model::BlockSpec::new(8, true),
+        ])
+        .with_in_channels(1)
+        .with_stem_channels(8)
+        .with_num_classes(Some(10));
+        c.ebm.sampler = c.ebm.sampler.with_steps(5);
+        c.ebm.optimizer = c.ebm.optimizer.with_lr(3e-3);
+        c.ebm.batch_size = 32;
+        c.ebm.iterations_per_task = iterations;
+        c.softmax.batch_size = 32;
+        c.softmax.iterations_per_task = iterations;
+        c.softmax.adam_lr = 5e-3;
+        c
+    }
+
+    /// Checks what the experiment cannot run with.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(!self.tasks.is_empty(), "no tasks");
+        let classes = self.ebm.model.num_classes.unwrap_or(0);
+        anyhow::ensure!(classes > 0, "the EBM must be class-conditional");
+        for task in &self.tasks {
+            anyhow::ensure!(
+                !task.is_empty() && task.iter().all(|&c| c < classes),
+                "task {task:?}: classes must be below {classes}"
+            );
+        }
+        anyhow::ensure!(
+            (0.0..1.0).contains(&self.ebm.data_starts),
+            "ebm.data_starts must be in [0, 1)"
+        );
+        for (name, v) in [
+            ("ebm.batch_size", self.ebm.batch_size),
+            ("ebm.iterations_per_task", self.ebm.iterations_per_task),
+            ("softmax.batch_size", self.softmax.batch_size),
+            (
+                "softmax.iterations_per_task",
+                self.softmax.iterations_per_task,
+            ),
+            ("eval_batch", self.eval_batch),
+        ] {
+            anyhow::ensure!(v > 0, "{name} must be positive");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,176 @@
+//! Split-MNIST continual learning at toy size: two tasks, a tiny conditional EBM and the
+//! Adam baseline, two seeds, in seconds.
+
+use ebm_experiments::data::embedded_mnist10k;
+use ebm_experiments::paper::continual::config::split_mnist_tasks;
+use ebm_experiments::paper::continual::report::ContinualReport;
+use ebm_experiments::paper::continual::{
+    ContinualConfig, ContinualData, load_split_mnist, run_continual,
+};
+
+#[test]
+fn split_mnist_tasks_are_five_disjoint_pairs_and_filter_their_digits() {
+    let tasks = split_mnist_tasks();
+    assert_eq!(
+        tasks,
+        vec![vec![0, 1], vec![2, 3], vec![4, 5], vec![6, 7], vec![8, 9]]
+    );
+    let splits = embedded_mnist10k();
+    let mut total = 0;
+    for task in &tasks {
+        let set = splits.train.filter_classes(task);
+        assert!(set.len() > 500, "{task:?}: {} images", set.len());
+        // Only the task's digits, and both of them.
+        assert!(set.labels.iter().all(|&y| task.contains(&usize::from(y))));
+        for &c in task {
+            assert!(set.labels.iter().any(|&y| usize::from(y) == c), "{c}");
+        }
+        total += set.len();
+    }
+    assert_eq!(
+        total,
+        splits.train.len(),
+        "the tasks cover the training set"
+    );
+}
+
+#[test]
+fn two_tasks_give_a_two_by_two_matrix_per_seed_and_learn_the_first_task() {
+    let mut splits = embedded_mnist10k();
+    // A quarter of the test set keeps the evaluation (each image under all 10 labels) short.
+    let keep: Vec<usize> = (0..500).collect();
+    splits.test = splits.test.select(&keep);
+    let data = ContinualData {
+        splits,
+        name: "mnist-10k".into(),
+        source: "test".into(),
+    };
+    let config = ContinualConfig::toy(2, 40);
+    let out = std::env::temp_dir().join(format!("ebm-continual-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let device = burn::tensor::Device::flex();
+    let methods = vec!["ebm".to_string(), "adam".to_string()];
+    let report = run_continual(&config, &data, &[0, 1], &methods, &out, &device, "test").unwrap();
+
+    for method in &report.methods {
+        assert_eq!(method.runs.len(), 2, "{}", method.name);
+        for run in &method.runs {
+            assert_eq!(run.matrix.len(), 2, "{} rows", method.name);
+            assert!(
+                run.matrix.iter().all(|r| r.len() == 2),
+                "{} columns",
+                method.name
+            );
+            // Chance among ten classes is 0.1. (At this size the EBM often answers only one of
+            // the task's two classes, about 0.5; the softmax baseline learns the task.)
+            let floor = if method.name == "ebm" { 0.3 } else { 0.6 };
+            assert!(
+                run.matrix[0][0] > floor,
+                "{} seed {}: task 0 after task 0 {:.3}",
+                method.name,
+                run.seed,
+                run.matrix[0][0]
+            );
+        }
+    }
+    // Incremental class: fine-tuned on {2,3}, the softmax classifier forgets {0,1}.
+    let adam = &report.methods[1];
+    assert_eq!(adam.name, "adam");
+    for run in &adam.runs {
+        eprintln!("adam seed {}: {:?}", run.seed, run.matrix);
+        assert!(
+            run.matrix[1][0] < 0.5 * run.matrix[0][0] && run.matrix[1][1] > 0.3,
+            "adam seed {}: {:?}",
+            run.seed,
+            run.matrix
+        );
+    }
+    let ebm = &report.methods[0];
+    for run in &ebm.runs {
+        eprintln!("ebm seed {}: {:?}", run.seed, run.matrix);
+    }
+    assert_eq!(ebm.name, "ebm");
+    assert_eq!(ebm.runs[0].energies.as_ref().map(Vec::len), Some(2));
+
+    let json = std::fs::read_to_string(out.join("continual.json")).unwrap();
+    let back: ContinualReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.seeds, vec![0, 1]);
+    for method in &back.methods {
+        let seeds: Vec<u64> = method.runs.iter().map(|r| r.seed).collect();
+        assert_eq!(seeds, vec![0, 1], "{}", method.name);
+    }
+    assert_eq!(back.settings.tasks, vec![vec![0, 1], vec![2, 3]]);
+    for name in ["ebm", "adam"] {
+        assert!(out.join(format!("heatmap-{name}.png")).is_file(), "{name}");
+    }
+    assert!(report.table().contains("64.99"), "{}", report.table());
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn without_full_mnist_the_embedded_subset_is_used_and_said() {
+    let dir = std::env::temp_dir().join(format!("ebm-continual-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = load_split_mnist(&dir).unwrap();
+    assert_eq!(data.name, "mnist-10k");
+    assert!(data.source.contains("embedded"), "{}", data.source);
+    assert_eq!(data.splits.test.len(), 2000);
+    // A partial MNIST folder is an error, not a silent fallback.
+    std::fs::create_dir_all(dir.join("mnist")).unwrap();
+    std::fs::write(dir.join("mnist/t10k-images-idx3-ubyte.gz"), b"not gzip").unwrap();
+    assert!(load_split_mnist(&dir).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_command_writes_json_heat_maps_and_the_table() {
+    let dir = std::env::temp_dir().join(format!("ebm-continual-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("run");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_ebm"))
+        .args([
+            "continual",
+            "split-mnist",
+            "--seeds",
+            "1",
+            "--device",
+            "flex",
+        ])
+        .arg("--data-dir")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .args(["--methods", "ebm,sgd,offline"])
+        .args(["--set", "tasks=[[0,1],[2,3]]"])
+        .args(["--set", "ebm.iterations_per_task=3"])
+        .args(["--set", "ebm.sampler.steps=2"])
+        .args(["--set", "softmax.iterations_per_task=3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    assert!(status.status.success(), "{stderr}");
+    assert!(stderr.contains("embedded"), "{stderr}");
+    assert!(stdout.contains("| method |"), "{stdout}");
+    assert!(stdout.contains("64.99"), "{stdout}");
+    let json = std::fs::read_to_string(out.join("continual.json")).unwrap();
+    let back: ContinualReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.dataset, "mnist-10k");
+    let test = embedded_mnist10k().test.filter_classes(&[0, 1, 2, 3]).len();
+    assert_eq!(back.test_size, test, "the test images of the tasks run");
+    let names: Vec<&str> = back.methods.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["ebm", "sgd", "offline"]);
+    assert_eq!(back.methods[2].runs[0].matrix.len(), 1, "offline: one row");
+    for name in ["ebm", "sgd", "offline"] {
+        assert!(out.join(format!("heatmap-{name}.png")).is_file(), "{name}");
+    }
+    // An existing output directory is refused.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_ebm"))
+        .args(["continual", "split-mnist", "--seeds", "1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
