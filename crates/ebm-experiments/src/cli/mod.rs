@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod plan;
 pub mod sample;
 pub mod train;
 
@@ -40,6 +41,10 @@ pub enum Command {
     /// memory of a training run and data loading, beside the PyTorch reference when torch is
     /// available (interleaved, medians).
     Bench(bench::BenchArgs),
+    /// Planning with transition energies (EBM-plan): train on an environment (particle, maze,
+    /// reacher), plan with MPPI or Langevin, compare with a feed-forward baseline; writes
+    /// plan.json and trajectory pictures.
+    Plan(plan::PlanArgs),
 }
 
 /// Runs one command.
@@ -59,5 +64,6 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args),
+        Command::Plan(args) => plan::run_plan(args),
     }
 }

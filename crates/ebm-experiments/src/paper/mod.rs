@@ -2,3 +2,5 @@
 //! detection, cross-class mapping, robustness, inpainting, continual learning, compositional
 //! generation and planning. Each runs on trained runs through the rooms below it (`run`,
 //! `eval`, `data`, `plot`) and writes JSON and pictures into the run directory.
+
+pub mod plan;

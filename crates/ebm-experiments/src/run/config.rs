@@ -147,35 +147,45 @@ impl TrainConfig {
     /// Applies `path=value` overrides (`optimizer.lr=3e-4`, `sampler.steps=40`,
     /// `model.MnistNet.filters=32`). The value is read as JSON, else taken as a string.
     pub fn with_overrides(self, overrides: &[String]) -> anyhow::Result<Self> {
-        if overrides.is_empty() {
-            return Ok(self);
-        }
-        let mut json = serde_json::to_value(&self)?;
-        for item in overrides {
-            let (path, raw) = item
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("--set {item:?}: expected path=value"))?;
-            let value: serde_json::Value = serde_json::from_str(raw)
-                .unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
-            let mut node = &mut json;
-            let parts: Vec<&str> = path.split('.').collect();
-            for (i, part) in parts.iter().enumerate() {
-                let obj = node.as_object_mut().ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--set {path}: {} is not a group of fields",
-                        parts[..i].join(".")
-                    )
-                })?;
-                if !obj.contains_key(*part) {
-                    let known: Vec<&String> = obj.keys().collect();
-                    anyhow::bail!("--set {path}: no field {part:?} here (fields: {known:?})");
-                }
-                node = obj.get_mut(*part).expect("checked");
-            }
-            *node = value;
-        }
-        serde_json::from_value(json).map_err(|e| anyhow::anyhow!("--set: {e}"))
+        apply_overrides(self, overrides)
     }
+}
+
+/// Applies `path=value` overrides to any serialisable settings (`TrainConfig`, `ebm plan`'s
+/// `PlanConfig`). The value is read as JSON, else taken as a string; an unknown field is an
+/// error that lists the fields of its group.
+pub fn apply_overrides<T>(config: T, overrides: &[String]) -> anyhow::Result<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    if overrides.is_empty() {
+        return Ok(config);
+    }
+    let mut json = serde_json::to_value(&config)?;
+    for item in overrides {
+        let (path, raw) = item
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--set {item:?}: expected path=value"))?;
+        let value: serde_json::Value = serde_json::from_str(raw)
+            .unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
+        let mut node = &mut json;
+        let parts: Vec<&str> = path.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let obj = node.as_object_mut().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--set {path}: {} is not a group of fields",
+                    parts[..i].join(".")
+                )
+            })?;
+            if !obj.contains_key(*part) {
+                let known: Vec<&String> = obj.keys().collect();
+                anyhow::bail!("--set {path}: no field {part:?} here (fields: {known:?})");
+            }
+            node = obj.get_mut(*part).expect("checked");
+        }
+        *node = value;
+    }
+    serde_json::from_value(json).map_err(|e| anyhow::anyhow!("--set: {e}"))
 }
 
 #[cfg(test)]
