@@ -186,8 +186,15 @@ impl PlanConfig {
             )
         };
         match env {
-            // Point mass: the reference's flag defaults (T = 10, 10 MPPI rounds of 40).
-            "particle" => Some(base(10_000, 3000)),
+            // Point mass: the reference's flag defaults (T = 10, 10 MPPI rounds of 40) but a
+            // goal weight of 1000: with the reference's 1 the summed transition energies
+            // outweigh the goal term on our energy's scale and plans wander (measured, 600
+            // iterations, 2 episodes: g 1 -> return -54, 10 -> -42, 100 -> -16, 1000 -> -5.5). For
+            // `--planner langevin` pass `--set planner.g_coeff=1`: its unit step overshoots at 1000.
+            "particle" => Some(Self {
+                planner: planner.clone().with_g_coeff(1000.0),
+                ..base(10_000, 3000)
+            }),
             // Maze: the way to the goal runs up, through the upper opening, down and through
             // the lower one (about 55 steps); a 10-step horizon with a straight-line goal cost
             // cannot see round a wall, so the plan covers the whole way (the reference's
