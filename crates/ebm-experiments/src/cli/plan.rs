@@ -41,8 +41,8 @@ pub struct PlanArgs {
     /// not know it; recorded as env `particle-obstacle`).
     #[arg(long)]
     pub obstacle: bool,
-    /// Output folder: plan.json (merged with the other environments' entries),
-    /// <env>.png, <env>-episodes.json.
+    /// Output folder: plan.json (merged with the entries of other environments, planners and
+    /// modes), <env>[-online][-langevin].png and -episodes.json.
     #[arg(long, default_value = "runs/plan")]
     pub out: PathBuf,
     /// Seed of everything random.
@@ -85,7 +85,17 @@ pub fn run_plan(args: PlanArgs) -> Result<()> {
         obstacle: args.obstacle,
     };
     let outcome = run(&opts, &device, &mut |line: &str| eprintln!("{line}"))?;
-    let name = outcome.entry.env.clone();
+    // File stem: the environment, then what differs from the default run.
+    let name = format!(
+        "{}{}{}",
+        outcome.entry.env,
+        if args.online { "-online" } else { "" },
+        if matches!(args.planner, PlannerArg::Langevin) {
+            "-langevin"
+        } else {
+            ""
+        }
+    );
     let png = args.out.join(format!("{name}.png"));
     let walls: Vec<_> = env
         .walls()

@@ -65,7 +65,8 @@ pub struct PlanEntry {
     pub config: serde_json::Value,
 }
 
-/// Replaces (or adds) `entry` in the JSON list at `path`, keeping other environments' entries.
+/// Replaces (or adds) `entry` in the JSON list at `path`, keeping the entries of other
+/// environments, planners and training modes.
 pub fn merge_into(path: &Path, entry: &PlanEntry) -> Result<()> {
     let mut entries: Vec<PlanEntry> = if path.exists() {
         let text =
@@ -74,14 +75,18 @@ pub fn merge_into(path: &Path, entry: &PlanEntry) -> Result<()> {
     } else {
         Vec::new()
     };
-    entries.retain(|e| e.env != entry.env);
+    entries
+        .retain(|e| (&e.env, &e.planner, e.online) != (&entry.env, &entry.planner, entry.online));
     entries.push(entry.clone());
     let order = |e: &PlanEntry| {
         ["particle", "maze", "reacher"]
             .iter()
             .position(|n| *n == e.env)
     };
-    entries.sort_by_key(|e| (order(e).unwrap_or(usize::MAX), e.env.clone()));
+    entries.sort_by_key(|e| {
+        let rank = order(e).unwrap_or(usize::MAX);
+        (rank, e.env.clone(), e.online, e.planner.clone())
+    });
     let text = serde_json::to_string_pretty(&entries)?;
     std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
 }
@@ -161,6 +166,16 @@ mod tests {
             t.contains("| maze | mppi | 2 | -75.00 ± 0.50 | -9.00 ± 1.00 | -72.07 | 3 | 7 |"),
             "{t}"
         );
+        // Another planner or training mode on the same environment is a separate entry.
+        let online = PlanEntry {
+            online: true,
+            ..entry("particle", -5.5)
+        };
+        merge_into(&path, &online).unwrap();
+        let all: Vec<PlanEntry> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!((all[0].online, all[1].online), (false, true));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
