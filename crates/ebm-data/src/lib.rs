@@ -1,5 +1,6 @@
 //! Datasets for energy-based models: byte parsers with typed errors (IDX, CIFAR-10/100
-//! binary, image folders), a tensor adapter, out-of-distribution sets and toy densities.
+//! binary, image folders), a tensor adapter, out-of-distribution sets, toy densities, and the
+//! planning environments whose random-action rollouts train transition models (`plan`).
 //!
 //! Parsers are functions of bytes: reading files is the caller's business, so every parser is
 //! testable on bytes a test writes, and errors name the file they were given.
@@ -9,6 +10,7 @@ pub mod dataset;
 pub mod folder;
 pub mod idx;
 pub mod ood;
+pub mod plan;
 pub mod tensor;
 pub mod toy;
 

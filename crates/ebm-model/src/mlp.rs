@@ -2,6 +2,7 @@
 
 use burn::config::Config;
 use burn::module::Module;
+use burn::tensor::module::linear;
 use burn::tensor::{Device, Tensor};
 
 use crate::activation::Activation;
@@ -44,9 +45,15 @@ pub struct MlpEnergyConfig {
     /// kernels on `burn-flex`, Burn's elsewhere; `Burn`: Burn's everywhere).
     #[config(default = "Kernels::Fast")]
     pub kernels: Kernels,
+    /// Use `|w|` as the output weight (EBM-plan's `TrajNetLatentFC` applies `tf.abs` to its
+    /// last weight, so the energy is a non-negative mix of the last hidden units). Off by
+    /// default (IGEBM's toy MLP uses `w` as it is).
+    #[config(default = false)]
+    pub abs_output: bool,
 }
 
-/// `w^T act(... act(W_1 [x, y] + b_1) ...)`: an MLP with a scalar, bias-free output.
+/// `w^T act(... act(W_1 [x, y] + b_1) ...)`: an MLP with a scalar, bias-free output (`|w|^T`
+/// with [`MlpEnergyConfig::abs_output`]).
 #[derive(Module, Debug)]
 pub struct MlpEnergy {
     /// Hidden layers.
@@ -66,9 +73,25 @@ pub struct MlpEnergy {
     /// Implementation of the convolutions and swish.
     #[module(skip)]
     pub kernels: Kernels,
+    /// Whether the output weight is used as `|w|`.
+    #[module(skip)]
+    pub abs_output: bool,
 }
 
 impl MlpEnergyConfig {
+    /// EBM-plan's transition energy `TrajNetLatentFC` over `[s_t, s_t+1]` (official
+    /// `model_based_planning_ebm/traj_model.py`): three hidden layers of 128 with leaky ReLU
+    /// 0.2, Xavier-uniform weights and zero biases, no spectral norm, output `|w|^T h`.
+    pub fn ebm_plan(state_dim: usize) -> Self {
+        Self::new(2 * state_dim)
+            .with_hidden(128)
+            .with_depth(3)
+            .with_activation(Activation::LeakyRelu)
+            .with_init(WeightInit::XavierUniform)
+            .with_spectral_norm(false)
+            .with_abs_output(true)
+    }
+
     /// Builds the network on `device`.
     pub fn init(&self, device: &Device) -> MlpEnergy {
         let mut d = self.d_input + self.num_classes.unwrap_or(0);
@@ -95,6 +118,7 @@ impl MlpEnergyConfig {
             input_scale: self.input_scale,
             activation: self.activation,
             kernels: self.kernels,
+            abs_output: self.abs_output,
         }
     }
 }
@@ -120,6 +144,50 @@ impl EnergyModel<2> for MlpEnergy {
         for layer in &self.layers {
             h = self.activation.apply(layer.forward(h), self.kernels);
         }
-        self.out.forward(h).reshape([batch])
+        let out = if self.abs_output {
+            linear(h, self.out.effective_weight().abs(), None)
+        } else {
+            self.out.forward(h)
+        };
+        out.reshape([batch])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abs_output_uses_the_absolute_weight() {
+        let device = Device::flex();
+        let mut net = MlpEnergyConfig::ebm_plan(1)
+            .with_hidden(2)
+            .with_depth(1)
+            .init(&device);
+        // Identity hidden layer and an output weight of [-1, 2]: E = |-1| h0 + |2| h1.
+        net.layers[0].weight = burn::module::Param::from_tensor(Tensor::from_floats(
+            [[1.0, 0.0], [0.0, 1.0]],
+            &device,
+        ));
+        net.out.weight =
+            burn::module::Param::from_tensor(Tensor::from_floats([[-1.0], [2.0]], &device));
+        let x = Tensor::<2>::from_floats([[3.0, 1.0], [-1.0, 2.0]], &device);
+        let e: Vec<f32> = net
+            .energy(x.clone(), None)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        // Leaky ReLU 0.2: h = [3, 1] -> 3 + 2; h = [-0.2, 2] -> -0.2 + 4.
+        assert!(
+            (e[0] - 5.0).abs() < 1e-6 && (e[1] - 3.8).abs() < 1e-6,
+            "{e:?}"
+        );
+        net.abs_output = false;
+        let e: Vec<f32> = net.energy(x, None).into_data().try_to_vec().unwrap();
+        // Signed weight: -3 + 2 and 0.2 + 4.
+        assert!(
+            (e[0] + 1.0).abs() < 1e-6 && (e[1] - 4.2).abs() < 1e-6,
+            "{e:?}"
+        );
     }
 }

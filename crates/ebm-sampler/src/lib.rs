@@ -1,5 +1,5 @@
-//! Sampling from energy functions: Langevin dynamics as IGEBM runs it, MALA and HMC, a replay
-//! buffer of persistent chains, and energy composition.
+//! Sampling from energy functions: Langevin dynamics as IGEBM runs it, MALA and HMC, MPPI as
+//! EBM-plan runs it, a replay buffer of persistent chains, and energy composition.
 //!
 //! The sampler knows nothing of networks: an energy is any function from a batch to one energy
 //! per sample (`Fn(Tensor<D>) -> Tensor<1>`), so the same code samples a ResNet, a sum of
@@ -29,6 +29,7 @@ pub mod compose;
 pub mod grad;
 pub mod langevin;
 pub mod mcmc;
+pub mod mppi;
 pub mod observer;
 pub mod rng;
 
@@ -36,5 +37,6 @@ pub use buffer::{BufferError, Draw, InitDistribution, ReplayBuffer, ReplayConfig
 pub use grad::energy_and_grad;
 pub use langevin::{GradClip, LangevinConfig};
 pub use mcmc::{HmcConfig, MalaConfig};
+pub use mppi::{MppiConfig, MppiNoise};
 pub use observer::{NoObserver, Observer, Recorder, StepStats};
 pub use rng::SplitMix64;

@@ -5,6 +5,7 @@ pub mod ablate;
 pub mod bench;
 pub mod continual;
 pub mod data;
+pub mod plan;
 pub mod sample;
 pub mod train;
 
@@ -48,6 +49,10 @@ pub enum Command {
     /// Continual learning: `ebm continual split-mnist [--seeds N] [--data-dir DIR]`.
     #[command(subcommand)]
     Continual(continual::ContinualCommand),
+    /// Planning with transition energies (EBM-plan): train on an environment (particle, maze,
+    /// reacher), plan with MPPI or Langevin, compare with a feed-forward baseline; writes
+    /// plan.json and trajectory pictures.
+    Plan(plan::PlanArgs),
 }
 
 /// Runs one command.
@@ -69,5 +74,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Ablate(args) => ablate::run(args),
         Command::Continual(command) => continual::run(command),
+        Command::Plan(args) => plan::run_plan(args),
     }
 }

@@ -4,3 +4,4 @@
 //! `eval`, `data`, `plot`) and writes JSON and pictures into the run directory.
 
 pub mod continual;
+pub mod plan;

@@ -1,0 +1,207 @@
+//! Model-predictive execution: plan from the observation, act through inverse dynamics (or the
+//! baseline's own actions), replan when the observed state leaves the plan or the executed
+//! part runs out (the reference's `get_avg_step_num`).
+
+use burn::tensor::{Device, Distribution, Tensor};
+use ebm_data::plan::Environment;
+use ebm_model::{MlpEnergy, MlpRegressor};
+use ebm_sampler::SplitMix64;
+
+use super::config::{InverseKind, PlannerConfig, PlannerKind};
+use super::planner::{Goal, plan, plan_actions, rollout};
+use super::train::{host, rows};
+
+/// Who plans.
+pub enum Agent<'a> {
+    /// The transition energy, planning states; actions by inverse dynamics (`inverse` is the
+    /// learned model, used when the config asks for it).
+    Ebm {
+        /// Transition energy.
+        energy: &'a MlpEnergy,
+        /// Learned inverse dynamics.
+        inverse: &'a MlpRegressor,
+    },
+    /// The feed-forward baseline, planning actions.
+    FeedForward {
+        /// Dynamics model `[s, a] -> s'`.
+        model: &'a MlpRegressor,
+    },
+}
+
+/// One plan: `T + 1` states (the first is the observation it started from) and, for the
+/// baseline, the `T` actions it will execute.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Planned {
+    /// Planned (or, for the baseline, predicted) states.
+    pub states: Vec<Vec<f32>>,
+    /// The baseline's actions.
+    #[serde(skip)]
+    pub actions: Option<Vec<Vec<f32>>>,
+}
+
+fn split(values: Vec<f32>, width: usize) -> Vec<Vec<f32>> {
+    values.chunks_exact(width).map(<[f32]>::to_vec).collect()
+}
+
+/// `prev` advanced by `k` steps: its unexecuted rest, the last entry repeated to the length.
+fn shifted(prev: &[Vec<f32>], k: usize) -> Vec<Vec<f32>> {
+    let last = prev.last().expect("a plan is never empty").clone();
+    let mut out: Vec<Vec<f32>> = prev[k.min(prev.len())..].to_vec();
+    out.resize(prev.len(), last);
+    out
+}
+
+impl Agent<'_> {
+    /// Plans from `obs`; `warm` is the previous plan and how many of its steps were executed.
+    pub fn plan(
+        &self,
+        obs: &[f32],
+        warm: Option<(&Planned, usize)>,
+        goal: &Goal,
+        cfg: &PlannerConfig,
+        kind: PlannerKind,
+        device: &Device,
+    ) -> Planned {
+        let (d, t) = (obs.len(), cfg.horizon);
+        match self {
+            Agent::Ebm { energy, .. } => {
+                let mut init: Vec<f32> = Vec::with_capacity((t + 1) * d);
+                match warm {
+                    Some((prev, k)) if cfg.warm_start => {
+                        init.extend_from_slice(obs);
+                        for s in &shifted(&prev.states, k)[1..] {
+                            init.extend_from_slice(s);
+                        }
+                    }
+                    _ => (0..=t).for_each(|_| init.extend_from_slice(obs)),
+                }
+                let x = rows(init, d, device).reshape([1, t + 1, d]);
+                let x = plan(energy, x, goal, cfg, kind, 1.0);
+                Planned {
+                    states: split(host(x), d),
+                    actions: None,
+                }
+            }
+            Agent::FeedForward { model } => {
+                let act_dim = model.layers[0].weight.dims()[0] - d;
+                let init = match warm {
+                    Some((prev, k)) if cfg.warm_start => {
+                        let acts = prev.actions.as_ref().expect("baseline plans carry actions");
+                        let v: Vec<f32> = shifted(acts, k).concat();
+                        rows(v, act_dim, device).reshape([1, t, act_dim])
+                    }
+                    _ => Tensor::random([1, t, act_dim], Distribution::Uniform(-0.1, 0.1), device),
+                };
+                let s0 = rows(obs.to_vec(), d, device);
+                let acts = plan_actions(model, s0.clone(), init, goal, cfg, kind);
+                let states = rollout(model, s0, acts.clone());
+                Planned {
+                    states: split(host(states), d),
+                    actions: Some(split(host(acts), act_dim)),
+                }
+            }
+        }
+    }
+
+    /// The action for step `t` of `plan`, taken from the observation `obs`.
+    pub fn act(
+        &self,
+        env: &dyn Environment,
+        obs: &[f32],
+        plan: &Planned,
+        t: usize,
+        cfg: &PlannerConfig,
+        device: &Device,
+    ) -> Vec<f32> {
+        if let Some(acts) = &plan.actions {
+            return acts[t].clone();
+        }
+        let from = if cfg.track { obs } else { &plan.states[t] };
+        let next = &plan.states[t + 1];
+        match (self, cfg.inverse) {
+            (Agent::Ebm { inverse, .. }, InverseKind::Learned) => {
+                let x = rows([from, next.as_slice()].concat(), 2 * obs.len(), device);
+                host(inverse.forward(x).clamp(-1.0, 1.0))
+            }
+            _ => env.inverse_dynamics(from, next).expect(
+                "this environment has no ground-truth inverse dynamics; use the learned one",
+            ),
+        }
+    }
+}
+
+/// One episode's record.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EpisodeLog {
+    /// Sum of the rewards.
+    pub return_: f64,
+    /// Steps taken.
+    pub steps: usize,
+    /// Minus the last reward: the distance to the goal at the end.
+    pub final_distance: f64,
+    /// Plans made.
+    pub plans: usize,
+    /// The executed states, the reset state first.
+    pub executed: Vec<Vec<f32>>,
+    /// Every plan's states.
+    pub planned: Vec<Vec<Vec<f32>>>,
+}
+
+/// Runs one episode of `agent` in `env`, seeded by `seed`.
+pub fn run_episode(
+    agent: &Agent,
+    env: &mut dyn Environment,
+    cfg: &PlannerConfig,
+    kind: PlannerKind,
+    seed: u64,
+    device: &Device,
+) -> EpisodeLog {
+    let mut rng = SplitMix64::new(seed);
+    device.seed(seed);
+    let goal = Goal::new(&env.goal(), device);
+    let mut obs = env.reset(&mut || rng.next_f64());
+    let mut log = EpisodeLog {
+        return_: 0.0,
+        steps: 0,
+        final_distance: f64::NAN,
+        plans: 0,
+        executed: vec![obs.clone()],
+        planned: Vec::new(),
+    };
+    let mut prev: Option<(Planned, usize)> = None;
+    loop {
+        let p = agent.plan(
+            &obs,
+            prev.as_ref().map(|(p, k)| (p, *k)),
+            &goal,
+            cfg,
+            kind,
+            device,
+        );
+        log.plans += 1;
+        log.planned.push(p.states.clone());
+        let mut k = 0;
+        while k < cfg.execute.min(cfg.horizon) {
+            let a = agent.act(env, &obs, &p, k, cfg, device);
+            let step = env.step(&a);
+            (log.return_, log.steps, log.final_distance) =
+                (log.return_ + step.reward, log.steps + 1, -step.reward);
+            obs = step.state;
+            log.executed.push(obs.clone());
+            k += 1;
+            if step.done || log.steps >= cfg.max_steps {
+                return log;
+            }
+            let gap: f32 = p.states[k]
+                .iter()
+                .zip(&obs)
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f32>()
+                / obs.len() as f32;
+            if gap as f64 > cfg.replan_gap {
+                break;
+            }
+        }
+        prev = Some((p, k));
+    }
+}

@@ -1,0 +1,151 @@
+//! `ebm plan` on the point mass: the model-predictive loop reaches the goal under a known
+//! (zero) transition energy, an episode's return is the sum of its rewards, a briefly trained
+//! transition energy plans to the goal, and bad environment names are errors.
+
+use burn::module::Param;
+use burn::tensor::{Device, Tensor};
+use ebm_data::plan::{Environment, Particle};
+use ebm_experiments::cli::plan::{PlanArgs, PlannerArg, run_plan};
+use ebm_experiments::paper::plan::config::{PlanConfig, PlannerKind};
+use ebm_experiments::paper::plan::episode::{Agent, run_episode};
+use ebm_experiments::paper::plan::{make_env, train_offline};
+use ebm_model::{MlpEnergy, MlpEnergyConfig, MlpRegressorConfig};
+
+/// The L1 distance of `s` to the goal (the particle's per-step cost).
+fn l1(s: &[f32], goal: &[f32]) -> f64 {
+    s.iter().zip(goal).map(|(a, b)| (a - b).abs() as f64).sum()
+}
+
+/// The reference's transition energy with its output weight zeroed: `E = 0` everywhere, so
+/// plans follow the goal and smoothness costs alone.
+fn zero_energy(device: &Device) -> MlpEnergy {
+    let mut e = MlpEnergyConfig::ebm_plan(2).with_hidden(16).init(device);
+    let dims = e.out.weight.dims();
+    e.out.weight = Param::from_tensor(Tensor::zeros(dims, device));
+    e
+}
+
+#[test]
+fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
+    let device = Device::flex();
+    let energy = zero_energy(&device);
+    let inverse = MlpRegressorConfig::ebm_plan_inverse(2, 2).init(&device);
+    let agent = Agent::Ebm {
+        energy: &energy,
+        inverse: &inverse,
+    };
+    let mut cfg = PlanConfig::preset("particle").unwrap();
+    // The reference's goal weight (the preset's 1000 is for MPPI against a trained energy;
+    // Langevin's step of 1.0 on it would overshoot).
+    cfg.planner.g_coeff = 1.0;
+    let mut env = Particle::benchmark();
+    let goal = env.goal();
+    for kind in [PlannerKind::Mppi, PlannerKind::Langevin] {
+        let log = run_episode(&agent, &mut env, &cfg.planner, kind, 7, &device);
+        // Start (0, 0), goal (0.5, 0.5): at most 0.05 per axis per step, so at least 10 steps.
+        assert_eq!(log.executed[0], vec![0.0, 0.0]);
+        assert!(
+            log.final_distance < 0.1 && log.steps >= 10 && log.steps <= 60,
+            "{kind:?}: {} steps, final distance {}",
+            log.steps,
+            log.final_distance
+        );
+        // Bookkeeping: one executed state per step after the reset state, the return is minus
+        // the summed L1 distances after each move, the final distance is the last of them.
+        assert_eq!(log.executed.len(), log.steps + 1);
+        let summed: f64 = log.executed[1..].iter().map(|s| -l1(s, &goal)).sum();
+        assert!(
+            (log.return_ - summed).abs() < 1e-4,
+            "{} vs {summed}",
+            log.return_
+        );
+        let last = l1(log.executed.last().unwrap(), &goal);
+        assert!((log.final_distance - last).abs() < 1e-5);
+        assert!(
+            log.plans >= 1
+                && log
+                    .planned
+                    .iter()
+                    .all(|p| p.len() == cfg.planner.horizon + 1)
+        );
+        // Every plan starts at the state it was made from.
+        assert!(log.executed.contains(&log.planned[0][0]));
+        // A straight run costs 0.9 + 0.8 + ... + 0 = 4.5; standing still for 60 steps, 60.
+        eprintln!("{kind:?}: return {:.2} in {} steps", log.return_, log.steps);
+        assert!(log.return_ > -20.0, "{kind:?}: return {}", log.return_);
+    }
+}
+
+#[test]
+fn a_briefly_trained_transition_energy_plans_to_the_goal() {
+    let device = Device::flex();
+    let mut cfg = PlanConfig::preset("particle").unwrap();
+    cfg.trajectories = 1000;
+    cfg.iterations = 600;
+    cfg.batch = 128;
+    cfg.hidden = 64;
+    let env = Particle::benchmark();
+    let trained = train_offline(&cfg, &env, &device, &mut |_| {});
+    // Real transitions are less energetic than pairs of unrelated states.
+    let [e_real, e_jump] = trained.energy_log.e_test;
+    assert!(
+        e_real < 0.5 * e_jump,
+        "E(real) {e_real} vs E(jump) {e_jump}"
+    );
+    // Actions lie in [-1, 1] (variance about 1/3): the inverse model and the feed-forward
+    // dynamics (steps of at most 0.05) must be far better than guessing.
+    let (inv, ff) = (trained.energy_log.test_mse, trained.ff_log.test_mse);
+    assert!(inv < 0.05, "inverse-model held-out MSE {inv}");
+    assert!(ff < 1e-3, "feed-forward held-out MSE {ff}");
+    let agent = Agent::Ebm {
+        energy: &trained.energy,
+        inverse: &trained.inverse,
+    };
+    let mut env: Box<dyn Environment> = Box::new(env);
+    let reached = (0..3)
+        .map(|i| {
+            run_episode(
+                &agent,
+                env.as_mut(),
+                &cfg.planner,
+                PlannerKind::Mppi,
+                i,
+                &device,
+            )
+        })
+        .inspect(|log| {
+            eprintln!(
+                "return {:.2}, {} steps, final distance {:.3}",
+                log.return_, log.steps, log.final_distance
+            )
+        })
+        .filter(|log| log.final_distance <= 0.01 && log.steps <= 60 && log.return_ > -12.0)
+        .count();
+    assert!(
+        reached >= 2,
+        "{reached} of 3 episodes reached the goal within 60 steps"
+    );
+}
+
+#[test]
+fn unknown_environments_are_errors() {
+    assert!(PlanConfig::preset("cartpole").is_none());
+    assert!(make_env("cartpole", false).is_err());
+    assert!(
+        make_env("maze", true).is_err(),
+        "the obstacle is the particle's only"
+    );
+    let err = run_plan(PlanArgs {
+        env: "cartpole".into(),
+        episodes: 1,
+        planner: PlannerArg::Mppi,
+        online: false,
+        obstacle: false,
+        out: std::env::temp_dir().join("ebm-plan-unused"),
+        seed: None,
+        set: Vec::new(),
+        device: Some("flex".into()),
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("unknown environment"), "{err}");
+}
