@@ -52,6 +52,15 @@ impl BenchNet {
             BenchNet::MnistNet => "mnist-10k",
         }
     }
+
+    /// `--set` overrides that pin the timed preset to the network the reference builds (the
+    /// official widths), whatever the preset tunes for a short CPU budget.
+    pub fn train_pins(self) -> &'static [&'static str] {
+        match self {
+            BenchNet::ResNet32 => &[],
+            BenchNet::MnistNet => &["model.MnistNet.filters=64", "sampler.step_size=1.0"],
+        }
+    }
 }
 
 /// What `ebm bench` runs.

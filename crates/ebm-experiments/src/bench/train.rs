@@ -129,7 +129,7 @@ pub fn train_rows(
         write_cifar_fixture(&data_dir.join("cifar10"), opts.batch.max(100))?;
     }
     let big = "1000000000".to_string();
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         preset.to_string(),
         "--device".into(),
         opts.device_spec.clone(),
@@ -150,6 +150,9 @@ pub fn train_rows(
         "--set".into(),
         "time_limit_secs=null".into(),
     ];
+    for pin in network.train_pins() {
+        args.extend(["--set".to_string(), pin.to_string()]);
+    }
     let request = json!({
         "op": "train", "net": network.name(), "batch": opts.batch, "steps": opts.train_steps
     });
