@@ -2,7 +2,11 @@
 //! its room (`run`, `eval`, `bench`, `data`, `paper`).
 
 pub mod bench;
+pub mod crossclass;
 pub mod data;
+pub mod inpaint;
+pub mod ood;
+pub mod robust;
 pub mod sample;
 pub mod train;
 
@@ -23,8 +27,8 @@ pub struct Cli {
 /// The commands of `ebm`.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Train a preset (cifar10, cifar10-cond, mnist, fashion-mnist, mnist-10k, toy2d), or
-    /// resume a run with --resume RUN_DIR.
+    /// Train a preset (cifar10, cifar10-cond, mnist, fashion-mnist, mnist-10k, the -cond
+    /// presets, toy2d), or resume a run with --resume RUN_DIR.
     Train(train::TrainArgs),
     /// Evaluate a run's latest checkpoint: AUROC against uniform noise, proxy FID, accuracy
     /// (conditional models); writes RUN/eval.json.
@@ -40,6 +44,19 @@ pub enum Command {
     /// memory of a training run and data loading, beside the PyTorch reference when torch is
     /// available (interleaved, medians).
     Bench(bench::BenchArgs),
+    /// Out-of-distribution detection: AUROC of -E (conditional: -min_y E) of the run's test
+    /// images against synthetic sets, other datasets and image folders; writes RUN/ood.json
+    /// and RUN/ood-roc.png.
+    Ood(ood::OodArgs),
+    /// Cross-class mapping: test images of class A under Langevin of class B's energy, judged
+    /// by a separately trained classifier; writes RUN/crossclass-A-B.{json,png}.
+    Crossclass(crossclass::CrossClassArgs),
+    /// Adversarial robustness: PGD (linf or l2) against the EBM classifier with and without
+    /// Langevin purification, and a softmax CNN baseline; writes RUN/robust-NORM.{json,png}.
+    Robust(robust::RobustArgs),
+    /// Inpainting and denoising by masked Langevin, against mean-fill; writes
+    /// RUN/inpaint-MASK.{json,png}.
+    Inpaint(inpaint::InpaintArgs),
 }
 
 /// Runs one command.
@@ -59,5 +76,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args),
+        Command::Ood(args) => ood::run(args),
+        Command::Crossclass(args) => crossclass::run(args),
+        Command::Robust(args) => robust::run(args),
+        Command::Inpaint(args) => inpaint::run(args),
     }
 }
