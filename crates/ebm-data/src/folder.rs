@@ -197,10 +197,7 @@ mod tests {
         let px = decode_image_fit(Path::new("t"), bytes.get_ref(), 3, 4, Fit::TopLeftCrop).unwrap();
         assert!(px[..16].iter().all(|&v| v == 255) && px[16..].iter().all(|&v| v == 0));
         let px = decode_image(Path::new("t"), bytes.get_ref(), 3, 4).unwrap();
-        assert!(
-            px[32..].contains(&255),
-            "centre resize sees the blue"
-        );
+        assert!(px[32..].contains(&255), "centre resize sees the blue");
     }
 
     #[test]
