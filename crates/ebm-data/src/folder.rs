@@ -38,6 +38,16 @@ pub enum FolderError {
     },
 }
 
+/// How an image of any size becomes `side x side`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// The centred largest square, resized (user folders).
+    CentreResize,
+    /// The top-left `side x side` pixels at full resolution, as the official OOD evaluation
+    /// crops Textures (images smaller than `side` are resized up first).
+    TopLeftCrop,
+}
+
 /// Decodes `bytes` (PNG or JPEG), centre-crops to a square, resizes to `side x side`, and
 /// returns `channels` (1 or 3) planes, channel-major. `name` identifies the image in errors.
 pub fn decode_image(
@@ -46,17 +56,34 @@ pub fn decode_image(
     channels: usize,
     side: usize,
 ) -> Result<Vec<u8>, FolderError> {
+    decode_image_fit(name, bytes, channels, side, Fit::CentreResize)
+}
+
+/// [`decode_image`] with a choice of [`Fit`].
+pub fn decode_image_fit(
+    name: &Path,
+    bytes: &[u8],
+    channels: usize,
+    side: usize,
+    fit: Fit,
+) -> Result<Vec<u8>, FolderError> {
     let img = image::load_from_memory(bytes).map_err(|e| FolderError::NotAnImage {
         path: name.to_path_buf(),
         message: e.to_string(),
     })?;
     let (w, h) = (img.width(), img.height());
     let s = w.min(h);
-    let img = img.crop_imm((w - s) / 2, (h - s) / 2, s, s).resize_exact(
-        side as u32,
-        side as u32,
-        FilterType::Triangle,
-    );
+    let side32 = side as u32;
+    let img = match fit {
+        Fit::TopLeftCrop if s >= side32 => img.crop_imm(0, 0, side32, side32),
+        Fit::TopLeftCrop => img.crop_imm(0, 0, s, s),
+        Fit::CentreResize => img.crop_imm((w - s) / 2, (h - s) / 2, s, s),
+    };
+    let img = if img.width() == side32 && img.height() == side32 {
+        img
+    } else {
+        img.resize_exact(side32, side32, FilterType::Triangle)
+    };
     let plane = side * side;
     Ok(if channels == 1 {
         img.to_luma8().into_raw()
@@ -90,11 +117,22 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
     Ok(entries)
 }
 
-/// Reads a folder of images as an [`ImageSet`] of `channels x side x side` images.
+/// Reads a folder of images as an [`ImageSet`] of `channels x side x side` images, each
+/// centre-cropped and resized.
 pub fn read_image_folder(
     root: &Path,
     channels: usize,
     side: usize,
+) -> Result<ImageSet, FolderError> {
+    read_image_folder_fit(root, channels, side, Fit::CentreResize)
+}
+
+/// [`read_image_folder`] with a choice of [`Fit`].
+pub fn read_image_folder_fit(
+    root: &Path,
+    channels: usize,
+    side: usize,
+    fit: Fit,
 ) -> Result<ImageSet, FolderError> {
     let entries = sorted_entries(root)?;
     let class_dirs: Vec<&PathBuf> = entries.iter().filter(|p| p.is_dir()).collect();
@@ -115,7 +153,7 @@ pub fn read_image_folder(
                 path: file.clone(),
                 source,
             })?;
-            pixels.extend(decode_image(file, &bytes, channels, side)?);
+            pixels.extend(decode_image_fit(file, &bytes, channels, side, fit)?);
             labels.push(*label);
         }
     }
@@ -144,6 +182,22 @@ mod tests {
         let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Png).unwrap();
         out.into_inner()
+    }
+
+    #[test]
+    fn top_left_crop_keeps_full_resolution_pixels() {
+        let mut img = image::RgbImage::from_pixel(40, 30, image::Rgb([0, 0, 255]));
+        for y in 0..4 {
+            for x in 0..4 {
+                img.put_pixel(x, y, image::Rgb([255, 0, 0]));
+            }
+        }
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+        let px = decode_image_fit(Path::new("t"), bytes.get_ref(), 3, 4, Fit::TopLeftCrop).unwrap();
+        assert!(px[..16].iter().all(|&v| v == 255) && px[16..].iter().all(|&v| v == 0));
+        let px = decode_image(Path::new("t"), bytes.get_ref(), 3, 4).unwrap();
+        assert!(px[32..].contains(&255), "centre resize sees the blue");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use ebm_data::{
-    Cifar100Label, decode_image, parse_cifar10, parse_cifar100, parse_idx_images, parse_idx_u8,
+    Cifar100Label, Fit, ImageSet, decode_image, decode_image_fit, parse_cifar10, parse_cifar100,
+    parse_idx_images, parse_idx_u8, parse_mat_arrays, parse_svhn_mat, write_svhn_mat,
 };
 use proptest::prelude::*;
 
@@ -16,6 +17,13 @@ fn valid_idx_images() -> Vec<u8> {
 
 fn valid_idx_labels() -> Vec<u8> {
     vec![0, 0, 8, 1, 0, 0, 0, 2, 4, 9]
+}
+
+/// A two-image SVHN MAT-file in the exact layout of the real ones (compressed variables).
+fn valid_svhn_mat(y_is_double: bool) -> Vec<u8> {
+    let pixels = (0..2 * 3072).map(|i| (i % 256) as u8).collect();
+    let set = ImageSet::new("f", pixels, vec![0, 7], [3, 32, 32], 10).unwrap();
+    write_svhn_mat(&set, y_is_double)
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -45,6 +53,13 @@ fn parse_all(bytes: &[u8]) {
     let _ = parse_cifar10("c", bytes);
     let _ = parse_cifar100("c", bytes, Cifar100Label::Fine);
     let _ = decode_image(Path::new("img"), bytes, 3, 8);
+    let _ = decode_image_fit(Path::new("img"), bytes, 3, 8, Fit::TopLeftCrop);
+    let _ = parse_mat_arrays("m", bytes);
+    let _ = parse_svhn_mat("m", bytes);
+    // The same bytes behind a valid MAT-file header, so the element reader sees them.
+    let mut mat = valid_svhn_mat(false)[..128].to_vec();
+    mat.extend_from_slice(bytes);
+    let _ = parse_svhn_mat("m", &mat);
 }
 
 proptest! {
@@ -65,6 +80,25 @@ proptest! {
             let valid = if zipped { gzip(&valid) } else { valid };
             parse_all(&mutate(valid, &edits, cut));
         }
+        // Mutations of the MAT-file land in its header, tags and compressed streams.
+        let _ = parse_svhn_mat("m", &mutate(valid_svhn_mat(zipped), &edits, cut));
+    }
+
+    #[test]
+    fn mutated_uncompressed_mat_elements_never_panic(
+        edits in proptest::collection::vec((128usize..400, any::<u8>()), 1..6),
+        cut in 0usize..40,
+    ) {
+        let mut m = valid_svhn_mat(false)[..128].to_vec();
+        // An uncompressed miMATRIX element: flags, dims [2, 1], name "y", two uint8 values.
+        m.extend([14, 0, 0, 0, 56, 0, 0, 0]);
+        m.extend([6, 0, 0, 0, 8, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+        m.extend([5, 0, 0, 0, 8, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0]);
+        m.extend([1, 0, 1, 0, b'y', 0, 0, 0]);
+        m.extend([2, 0, 0, 0, 2, 0, 0, 0, 3, 10, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(parse_mat_arrays("m", &m).unwrap().len(), 1);
+        let edits: Vec<(usize, u8)> = edits.into_iter().map(|(p, v)| (p % m.len(), v)).collect();
+        let _ = parse_mat_arrays("m", &mutate(m, &edits, cut));
     }
 }
 

@@ -13,10 +13,10 @@ use crate::device::select_device;
 /// `ebm data` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum DataCommand {
-    /// Download a dataset (mnist, fashion-mnist, cifar10) into the data directory, verifying
-    /// checksums.
+    /// Download a dataset (mnist, fashion-mnist, cifar10, cifar100, svhn, textures) into the
+    /// data directory, verifying checksums.
     Download {
-        /// mnist, fashion-mnist or cifar10.
+        /// mnist, fashion-mnist, cifar10, cifar100, svhn or textures.
         name: String,
         /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
         #[arg(long)]
@@ -28,7 +28,7 @@ pub enum DataCommand {
     /// Say which data directory is used and why; with a dataset, load it and print its size,
     /// class counts and the time to parse it and to turn the training set into one tensor.
     Info {
-        /// mnist, fashion-mnist, mnist-10k or cifar10.
+        /// mnist, fashion-mnist, mnist-10k, cifar10, cifar100, svhn or textures.
         name: Option<String>,
         /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
         #[arg(long)]
@@ -73,6 +73,9 @@ pub fn run(command: DataCommand) -> Result<()> {
             let name = DatasetName::parse(&name)?;
             let (splits, times) = time_loading(name, &dir, &device)?;
             for (split, set) in [("train", &splits.train), ("test", &splits.test)] {
+                if set.is_empty() {
+                    continue;
+                }
                 println!(
                     "{} {split}: {} images of {:?}, per class {:?}",
                     name.name(),

@@ -4,8 +4,12 @@
 pub mod ablate;
 pub mod bench;
 pub mod continual;
+pub mod crossclass;
 pub mod data;
+pub mod inpaint;
+pub mod ood;
 pub mod plan;
+pub mod robust;
 pub mod sample;
 pub mod train;
 
@@ -26,8 +30,8 @@ pub struct Cli {
 /// The commands of `ebm`.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Train a preset (cifar10, cifar10-cond, mnist, fashion-mnist, mnist-10k, toy2d), or
-    /// resume a run with --resume RUN_DIR.
+    /// Train a preset (cifar10, cifar10-cond, mnist, fashion-mnist, mnist-10k, the -cond
+    /// presets, toy2d), or resume a run with --resume RUN_DIR.
     Train(train::TrainArgs),
     /// Evaluate a run's latest checkpoint: AUROC against uniform noise, proxy FID, accuracy
     /// (conditional models); writes RUN/eval.json.
@@ -53,6 +57,19 @@ pub enum Command {
     /// reacher), plan with MPPI or Langevin, compare with a feed-forward baseline; writes
     /// plan.json and trajectory pictures.
     Plan(plan::PlanArgs),
+    /// Out-of-distribution detection: AUROC of -E (conditional: -min_y E) of the run's test
+    /// images against synthetic sets, other datasets and image folders; writes RUN/ood.json
+    /// and RUN/ood-roc.png.
+    Ood(ood::OodArgs),
+    /// Cross-class mapping: test images of class A under Langevin of class B's energy, judged
+    /// by a separately trained classifier; writes RUN/crossclass-A-B.{json,png}.
+    Crossclass(crossclass::CrossClassArgs),
+    /// Adversarial robustness: PGD (linf or l2) against the EBM classifier with and without
+    /// Langevin purification, and a softmax CNN baseline; writes RUN/robust-NORM.{json,png}.
+    Robust(robust::RobustArgs),
+    /// Inpainting and denoising by masked Langevin, against mean-fill; writes
+    /// RUN/inpaint-MASK.{json,png}.
+    Inpaint(inpaint::InpaintArgs),
 }
 
 /// Runs one command.
@@ -75,5 +92,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Ablate(args) => ablate::run(args),
         Command::Continual(command) => continual::run(command),
         Command::Plan(args) => plan::run_plan(args),
+        Command::Ood(args) => ood::run(args),
+        Command::Crossclass(args) => crossclass::run(args),
+        Command::Robust(args) => robust::run(args),
+        Command::Inpaint(args) => inpaint::run(args),
     }
 }

@@ -33,6 +33,46 @@ pub fn auroc(positive: &[f64], negative: &[f64]) -> f64 {
     (rank_sum_pos - np * (np + 1.0) / 2.0) / (np * nn)
 }
 
+/// The ROC curve of telling `positive` from `negative` scores (higher = more positive): the
+/// points `(false positive rate, true positive rate)` at every distinct threshold, from
+/// `(0, 0)` to `(1, 1)`; ties move both rates at once, so the area under the polyline is
+/// [`auroc`].
+///
+/// # Panics
+///
+/// If either set is empty.
+pub fn roc_curve(positive: &[f64], negative: &[f64]) -> Vec<(f64, f64)> {
+    assert!(
+        !positive.is_empty() && !negative.is_empty(),
+        "a ROC curve needs both classes"
+    );
+    let mut all: Vec<(f64, bool)> = positive
+        .iter()
+        .map(|&s| (s, true))
+        .chain(negative.iter().map(|&s| (s, false)))
+        .collect();
+    // Highest score first: lowering the threshold admits more of both.
+    all.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (np, nn) = (positive.len() as f64, negative.len() as f64);
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let mut out = vec![(0.0, 0.0)];
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i;
+        while j < all.len() && all[j].0 == all[i].0 {
+            if all[j].1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            j += 1;
+        }
+        out.push((fp as f64 / nn, tp as f64 / np));
+        i = j;
+    }
+    out
+}
+
 /// Mean and covariance (unbiased) of `n` rows of dimension `d`.
 pub fn mean_cov(rows: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     let n = rows.len() / d;
@@ -160,6 +200,20 @@ mod tests {
         assert_eq!(auroc(&[1.0, 2.0], &[3.0, 4.0]), 0.0);
         assert_eq!(auroc(&[1.0, 1.0], &[1.0, 1.0]), 0.5);
         assert!((auroc(&[1.0, 3.0], &[2.0, 0.0]) - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn roc_curve_area_is_the_auroc() {
+        let pos = [0.9, 0.8, 0.8, 0.3, 0.1];
+        let neg = [0.85, 0.8, 0.2, 0.05];
+        let roc = roc_curve(&pos, &neg);
+        assert_eq!(roc.first(), Some(&(0.0, 0.0)));
+        assert_eq!(roc.last(), Some(&(1.0, 1.0)));
+        let area: f64 = roc
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+            .sum();
+        assert!((area - auroc(&pos, &neg)).abs() < 1e-12, "{area}");
     }
 
     #[test]

@@ -6,14 +6,27 @@ use anyhow::{Context, Result};
 
 /// Writes `n` images (`values`: `n * c * h * w` floats in [0, 1], NCHW) as a near-square grid
 /// with a 1-pixel border, scaled up `scale` times.
-pub fn write_grid(path: &Path, values: &[f32], [c, h, w]: [usize; 3], scale: usize) -> Result<()> {
-    let per = c * h * w;
-    let n = values.len() / per;
-    anyhow::ensure!(
-        n > 0 && (c == 1 || c == 3),
-        "cannot draw {n} images of {c} channels"
-    );
+pub fn write_grid(path: &Path, values: &[f32], shape: [usize; 3], scale: usize) -> Result<()> {
+    let n = values.len() / shape.iter().product::<usize>().max(1);
     let cols = (n as f64).sqrt().ceil() as usize;
+    write_grid_columns(path, values, shape, cols, scale)
+}
+
+/// [`write_grid`] with `cols` images per row, filled row by row (rows = examples, columns =
+/// stages, for the experiments' before/after grids).
+pub fn write_grid_columns(
+    path: &Path,
+    values: &[f32],
+    [c, h, w]: [usize; 3],
+    cols: usize,
+    scale: usize,
+) -> Result<()> {
+    let per = c * h * w;
+    let n = values.len() / per.max(1);
+    anyhow::ensure!(
+        n > 0 && cols > 0 && (c == 1 || c == 3),
+        "cannot draw {n} images of {c} channels in {cols} columns"
+    );
     let rows = n.div_ceil(cols);
     let (cell_w, cell_h) = (w * scale + 1, h * scale + 1);
     let mut img = image::RgbImage::from_pixel(

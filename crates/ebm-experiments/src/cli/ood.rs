@@ -1,0 +1,65 @@
+//! `ebm ood`: flags and dispatch.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::data::data_dir;
+use crate::device::select_device;
+use crate::paper::ood::score::Score;
+use crate::paper::ood::{OodOptions, markdown, output_stem, run_ood};
+
+/// Flags of `ebm ood`.
+#[derive(Args, Debug)]
+pub struct OodArgs {
+    /// Run directory.
+    pub run: PathBuf,
+    /// OOD sets, comma-separated: uniform, constant, official-uniform, interpolation, mnist,
+    /// fashion-mnist, mnist-10k, cifar10, cifar100, svhn, textures, folder:PATH (default: the
+    /// synthetic sets and every other dataset of the run's image size that is present).
+    #[arg(long, value_delimiter = ',')]
+    pub sets: Option<Vec<String>>,
+    /// Test images, and images per OOD set.
+    #[arg(long, default_value_t = 1000)]
+    pub n: usize,
+    /// Seed of the synthetic sets.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// What images are ranked by: energy (the paper's -E, conditional -min_y E), typicality
+    /// (-|s - mean s over training images|) or max-softmax (conditional runs); the others
+    /// write ood-SCORE.json and ood-SCORE-roc.png.
+    #[arg(long, default_value = "energy")]
+    pub score: String,
+    /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Device, as for train.
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+/// Runs `ebm ood`.
+pub fn run(args: OodArgs) -> Result<()> {
+    let (_, device) = select_device(args.device.as_deref())?;
+    let opts = OodOptions {
+        sets: args.sets,
+        n: args.n,
+        seed: args.seed,
+        score: Score::parse(&args.score)?,
+    };
+    let report = run_ood(
+        &args.run,
+        &data_dir(args.data_dir.as_deref()),
+        &opts,
+        &device,
+    )?;
+    println!("{}", markdown(&report));
+    let stem = args.run.join(output_stem(opts.score));
+    println!(
+        "wrote {0}.json and {0}-roc.png ({1:.0} s)",
+        stem.display(),
+        report.seconds
+    );
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! The paper's generalisation commands end to end on a tiny class-conditional run trained in
+//! seconds on the embedded MNIST subset: `ood`, `robust` and `inpaint` write their JSON with
+//! the documented fields and their pictures, PGD with epsilon 0 is the clean accuracy and a
+//! larger epsilon raises the classifier's loss, masked inpainting leaves the observed pixels
+//! untouched, and bad set names, class indices and unconditional runs are clear errors.
+//!
+//! One test binary, tests run one after the other: the device RNG is process-wide.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use burn::tensor::Device;
+use ebm_experiments::data::embedded_mnist10k;
+use ebm_experiments::paper::crossclass::{CrossClassOptions, run_crossclass};
+use ebm_experiments::paper::inpaint::{Corruption, InpaintOptions, inpaint, run_inpaint};
+use ebm_experiments::paper::ood::score::Score;
+use ebm_experiments::paper::ood::{OodOptions, run_ood};
+use ebm_experiments::paper::robust::attack::Norm;
+use ebm_experiments::paper::robust::{RobustOptions, run_robust};
+use ebm_experiments::paper::{Experiment, first_images, values};
+use ebm_experiments::run::model::ModelConfig;
+use ebm_experiments::run::presets::preset;
+use ebm_experiments::run::{RunStart, train};
+use ebm_model::{BlockSpec, ResNetConfig};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+static RUN: OnceLock<PathBuf> = OnceLock::new();
+
+/// A data directory that holds nothing: the embedded subset needs none.
+fn no_data() -> PathBuf {
+    std::env::temp_dir().join(format!("ebm-gen-nodata-{}", std::process::id()))
+}
+
+/// A conditional run of a one-block ResNet (8 channels), trained for 6 iterations of batch 8.
+fn tiny_run() -> &'static Path {
+    RUN.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("ebm-gen-run-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut c = preset("mnist-10k-cond").unwrap();
+        c.model = ModelConfig::ResNet(
+            ResNetConfig::new(vec![BlockSpec::new(8, true)])
+                .with_in_channels(1)
+                .with_stem_channels(8)
+                .with_num_classes(Some(10)),
+        );
+        c.sampler.steps = 3;
+        c.replay.capacity = 64;
+        let c = c
+            .with_batch_size(8)
+            .with_iterations(6)
+            .with_log_every(1)
+            .with_sample_every(6)
+            .with_checkpoint_every(6)
+            .with_grid_size(4);
+        train(
+            &c,
+            &dir,
+            &embedded_mnist10k(),
+            &Device::flex(),
+            RunStart::New,
+        )
+        .unwrap();
+        dir
+    })
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn ood_writes_the_table_and_rejects_unknown_sets() {
+    let _g = SERIAL.lock().unwrap();
+    let run = tiny_run();
+    let device = Device::flex();
+    let opts = OodOptions {
+        sets: Some(vec![
+            "uniform".into(),
+            "constant".into(),
+            "interpolation".into(),
+        ]),
+        n: 40,
+        seed: 1,
+        score: Score::Energy,
+    };
+    let report = run_ood(run, &no_data(), &opts, &device).unwrap();
+    assert_eq!(report.sets.len(), 3);
+    for s in &report.sets {
+        assert!((0.0..=1.0).contains(&s.auroc), "{}: {}", s.name, s.auroc);
+        assert_eq!(s.n, 40);
+        assert_eq!(s.roc.first(), Some(&[0.0, 0.0]));
+        assert_eq!(s.roc.last(), Some(&[1.0, 1.0]));
+    }
+    let j = json(&run.join("ood.json"));
+    for field in [
+        "iteration",
+        "dataset",
+        "score",
+        "n_test",
+        "sets",
+        "paper_cifar10",
+    ] {
+        assert!(j.get(field).is_some(), "ood.json lacks {field}");
+    }
+    assert_eq!(j["sets"][0]["name"], "uniform");
+    assert!(run.join("ood-roc.png").is_file());
+
+    let bad = OodOptions {
+        sets: Some(vec!["cifar11".into()]),
+        ..opts
+    };
+    let err = format!("{:#}", run_ood(run, &no_data(), &bad, &device).unwrap_err());
+    assert!(
+        err.contains("cifar11") && err.contains("uniform"),
+        "the error names the set and the choices: {err}"
+    );
+}
+
+#[test]
+fn robust_eps_zero_is_clean_accuracy_and_attacks_raise_the_loss() {
+    let _g = SERIAL.lock().unwrap();
+    let run = tiny_run();
+    let device = Device::flex();
+    let exp = Experiment::load(run, &no_data(), &device).unwrap();
+    let n = 24;
+    let (x, y) = first_images(&exp.data.test, n, &device);
+    let plain = &exp.run.model;
+    let logits = ebm_experiments::paper::robust::defence::logits(plain, &x, None);
+    let clean = ebm_experiments::paper::robust::defence::accuracy(logits.clone(), &y);
+    let ce = |l: burn::tensor::Tensor<2>| {
+        let t = ebm_model::one_hot(&y, 10, &device);
+        ebm_experiments::paper::robust::cnn::cross_entropy(l, t)
+            .mean()
+            .into_scalar::<f64>()
+    };
+    let clean_loss = ce(logits);
+    for norm in [Norm::Linf, Norm::L2] {
+        let eps = match norm {
+            Norm::Linf => 0.1,
+            Norm::L2 => 2.0,
+        };
+        let mut grad = |xa| ebm_experiments::paper::robust::defence::ce_grad(plain, &xa, &y, None);
+        let adv = ebm_experiments::paper::robust::attack::pgd(&x, norm, eps, 5, &mut grad);
+        let adv_loss = ce(ebm_experiments::paper::robust::defence::logits(
+            plain, &adv, None,
+        ));
+        assert!(
+            adv_loss > clean_loss,
+            "{norm:?}: PGD raises the loss ({clean_loss} -> {adv_loss})"
+        );
+    }
+
+    let opts = RobustOptions {
+        norm: Norm::Linf,
+        eps: vec![0.0, 0.3],
+        steps: 3,
+        n,
+        purify_steps: 2,
+        chains: 1,
+        radius: Some(8.0 / 255.0),
+        baseline_steps: 3,
+        bpda: true,
+        seed: 0,
+    };
+    let report = run_robust(run, &no_data(), &opts, &device).unwrap();
+    assert_eq!(report.curves.len(), 4);
+    let ebm = &report.curves[1];
+    assert_eq!(
+        ebm.accuracy[0], clean,
+        "epsilon 0 leaves the accuracy unchanged"
+    );
+    assert!(ebm.accuracy[1] <= clean, "{:?}", ebm.accuracy);
+    for c in &report.curves {
+        assert_eq!(c.accuracy.len(), 2, "{}", c.name);
+        assert!(c.accuracy.iter().all(|a| (0.0..=1.0).contains(a)));
+    }
+    let j = json(&run.join("robust-linf.json"));
+    for field in [
+        "norm",
+        "eps",
+        "pgd_steps",
+        "purify",
+        "curves",
+        "baseline_weights",
+    ] {
+        assert!(j.get(field).is_some(), "robust-linf.json lacks {field}");
+    }
+    assert!(run.join("robust-linf.png").is_file());
+}
+
+#[test]
+fn inpainting_keeps_observed_pixels_and_reports_the_baselines() {
+    let _g = SERIAL.lock().unwrap();
+    let run = tiny_run();
+    let device = Device::flex();
+    let exp = Experiment::load(run, &no_data(), &device).unwrap();
+    let opts = InpaintOptions {
+        corruption: Corruption::BottomHalf,
+        n: 6,
+        steps: Some(4),
+        seed: 3,
+    };
+    let (report, grid) = inpaint(&exp, &opts, &device).unwrap();
+    // Grid rows: corrupted, restored, original per image.
+    let per = 28 * 28;
+    let orig = values(first_images(&exp.data.test, 6, &device).0);
+    for i in 0..6 {
+        let restored = &grid[(3 * i + 1) * per..(3 * i + 2) * per];
+        let corrupted = &grid[3 * i * per..(3 * i + 1) * per];
+        assert_eq!(
+            &restored[..per / 2],
+            &orig[i * per..i * per + per / 2],
+            "image {i}: the observed top half is untouched"
+        );
+        assert_ne!(
+            &restored[per / 2..],
+            &corrupted[per / 2..],
+            "image {i}: the missing half moved"
+        );
+    }
+    assert!((report.corrupted_fraction - 0.5).abs() < 1e-9);
+    assert!(report.mse_corrupted > 0.0 && report.mse_mean_fill > 0.0);
+    assert!(
+        (report.mse_restored - report.mse_restored_region * 0.5).abs() < 1e-6,
+        "outside the mask the error is zero"
+    );
+    let report = run_inpaint(run, &no_data(), &opts, &device).unwrap();
+    let j = json(&run.join("inpaint-bottom-half.json"));
+    for field in ["mse_restored", "mse_corrupted", "mse_mean_fill", "steps"] {
+        assert!(j.get(field).is_some(), "inpaint json lacks {field}");
+    }
+    assert_eq!(j["n"], report.n);
+    assert!(run.join("inpaint-bottom-half.png").is_file());
+}
+
+#[test]
+fn crossclass_rejects_a_class_the_run_does_not_have() {
+    let _g = SERIAL.lock().unwrap();
+    let run = tiny_run();
+    let opts = CrossClassOptions {
+        from: 3,
+        to: 10,
+        rounds: 1,
+        steps_per_round: Some(1),
+        n: 2,
+        seed: 0,
+    };
+    let err = run_crossclass(run, &no_data(), &opts, &Device::flex())
+        .expect_err("class 10 of 10 classes is refused");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("--to 10") && msg.contains("0..=9"), "{msg}");
+}
