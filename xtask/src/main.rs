@@ -2,7 +2,7 @@
 //! features. It links nothing but std, so it builds in a second.
 //!
 //! ```text
-//! cargo xtask [--features F[,G]] <train|sample|eval|bench|devices|data> [ARGS...]
+//! cargo xtask [--features F[,G]] <train|sample|eval|bench|devices|data|continual> [ARGS...]
 //!     -> cargo run --release -p ebm-experiments [--features F,G] -- <command> [ARGS...]
 //! cargo xtask [--features F[,G]] test [ARGS...]
 //!     -> cargo test --workspace --release --features ebm-tests/wgpu[,ebm-experiments/F,...] [ARGS...]
@@ -15,7 +15,7 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "usage: cargo xtask [--features F[,G]] <command> [ARGS...]
 
 commands:
-  train | sample | eval | bench | devices | data
+  train | sample | eval | bench | devices | data | continual
                                             run the `ebm` binary (release build) with ARGS
   test                                      run every test of the workspace (release build,
                                             wgpu backend compiled in for its agreement test)
@@ -23,7 +23,15 @@ commands:
 
 --features F[,G]   backends to compile in: flex (default), wgpu, vulkan, metal, cuda, ndarray";
 
-const BINARY_COMMANDS: [&str; 6] = ["train", "sample", "eval", "bench", "devices", "data"];
+const BINARY_COMMANDS: [&str; 7] = [
+    "train",
+    "sample",
+    "eval",
+    "bench",
+    "devices",
+    "data",
+    "continual",
+];
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
