@@ -1,7 +1,7 @@
 //! The class-conditional EBM trained task by task with contrastive divergence: positives are
 //! the current task's images, negatives are Langevin samples under the current task's labels,
-//! and nothing of an earlier task is seen again (no real images, and with `reset_buffer` none
-//! of its samples either). Classification is the lowest energy over all classes.
+//! and nothing of an earlier task is seen again (no real images, and with `BufferPolicy::Reset`
+//! none of its samples either). Classification is the lowest energy over all classes.
 
 use anyhow::{Result, bail};
 use burn::module::Module;
