@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use super::place::Place;
 use crate::ablate::{AblateOptions, ablate, read_variants};
-use crate::data::data_dir;
-use crate::device::select_device;
 use crate::eval::EvalOptions;
 use crate::eval::classifier::TRAIN_STEPS;
 
@@ -29,17 +28,14 @@ pub struct AblateArgs {
     /// Where the runs, `ablation.json` and `ablation.md` go.
     #[arg(long, default_value = "runs/ablation")]
     pub out: PathBuf,
-    /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Device, as for train.
-    #[arg(long)]
-    pub device: Option<String>,
+    /// Data directory and device.
+    #[command(flatten)]
+    pub place: Place,
 }
 
 /// Runs `ebm ablate`.
 pub fn run(args: AblateArgs) -> Result<()> {
-    let (_, device) = select_device(args.device.as_deref())?;
+    let device = args.place.device()?;
     let opts = AblateOptions {
         preset: args.preset,
         budget_secs: args.budget_secs,
@@ -52,7 +48,7 @@ pub fn run(args: AblateArgs) -> Result<()> {
             classifier_steps: TRAIN_STEPS,
         },
         out: args.out,
-        data_dir: data_dir(args.data_dir.as_deref()),
+        data_dir: args.place.data_dir(),
     };
     let ablation = ablate(&opts, &device)?;
     println!("{}", ablation.table());

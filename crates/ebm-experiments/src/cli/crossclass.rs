@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::data::data_dir;
-use crate::device::select_device;
+use super::place::Place;
 use crate::paper::crossclass::{CrossClassOptions, markdown, run_crossclass};
 
 /// Flags of `ebm crossclass`.
@@ -32,17 +31,14 @@ pub struct CrossClassArgs {
     /// Seed of the chains.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Device, as for train.
-    #[arg(long)]
-    pub device: Option<String>,
+    /// Data directory and device.
+    #[command(flatten)]
+    pub place: Place,
 }
 
 /// Runs `ebm crossclass`.
 pub fn run(args: CrossClassArgs) -> Result<()> {
-    let (_, device) = select_device(args.device.as_deref())?;
+    let device = args.place.device()?;
     let opts = CrossClassOptions {
         from: args.from,
         to: args.to,
@@ -51,12 +47,7 @@ pub fn run(args: CrossClassArgs) -> Result<()> {
         n: args.n,
         seed: args.seed,
     };
-    let report = run_crossclass(
-        &args.run,
-        &data_dir(args.data_dir.as_deref()),
-        &opts,
-        &device,
-    )?;
+    let report = run_crossclass(&args.run, &args.place.data_dir(), &opts, &device)?;
     println!("{}", markdown(&report));
     let stem = args
         .run

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::data::data_dir;
-use crate::device::select_device;
+use super::place::Place;
 use crate::paper::inpaint::{Corruption, InpaintOptions, markdown, run_inpaint};
 
 /// Flags of `ebm inpaint`.
@@ -27,29 +26,21 @@ pub struct InpaintArgs {
     /// Seed of the damage and the chains.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Device, as for train.
-    #[arg(long)]
-    pub device: Option<String>,
+    /// Data directory and device.
+    #[command(flatten)]
+    pub place: Place,
 }
 
 /// Runs `ebm inpaint`.
 pub fn run(args: InpaintArgs) -> Result<()> {
-    let (_, device) = select_device(args.device.as_deref())?;
+    let device = args.place.device()?;
     let opts = InpaintOptions {
         corruption: Corruption::parse(&args.mask)?,
         n: args.n,
         steps: args.steps,
         seed: args.seed,
     };
-    let report = run_inpaint(
-        &args.run,
-        &data_dir(args.data_dir.as_deref()),
-        &opts,
-        &device,
-    )?;
+    let report = run_inpaint(&args.run, &args.place.data_dir(), &opts, &device)?;
     println!("{}", markdown(&report));
     let stem = args.run.join(format!("inpaint-{}", report.mask));
     println!(

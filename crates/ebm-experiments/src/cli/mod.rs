@@ -8,6 +8,7 @@ pub mod crossclass;
 pub mod data;
 pub mod inpaint;
 pub mod ood;
+pub mod place;
 pub mod plan;
 pub mod robust;
 pub mod sample;

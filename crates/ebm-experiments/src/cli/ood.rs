@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::data::data_dir;
-use crate::device::select_device;
+use super::place::Place;
 use crate::paper::ood::score::Score;
 use crate::paper::ood::{OodOptions, markdown, output_stem, run_ood};
 
@@ -31,29 +30,21 @@ pub struct OodArgs {
     /// write ood-SCORE.json and ood-SCORE-roc.png.
     #[arg(long, default_value = "energy")]
     pub score: String,
-    /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Device, as for train.
-    #[arg(long)]
-    pub device: Option<String>,
+    /// Data directory and device.
+    #[command(flatten)]
+    pub place: Place,
 }
 
 /// Runs `ebm ood`.
 pub fn run(args: OodArgs) -> Result<()> {
-    let (_, device) = select_device(args.device.as_deref())?;
+    let device = args.place.device()?;
     let opts = OodOptions {
         sets: args.sets,
         n: args.n,
         seed: args.seed,
         score: Score::parse(&args.score)?,
     };
-    let report = run_ood(
-        &args.run,
-        &data_dir(args.data_dir.as_deref()),
-        &opts,
-        &device,
-    )?;
+    let report = run_ood(&args.run, &args.place.data_dir(), &opts, &device)?;
     println!("{}", markdown(&report));
     let stem = args.run.join(output_stem(opts.score));
     println!(

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::data::data_dir;
-use crate::device::select_device;
+use super::place::Place;
 use crate::paper::robust::attack::Norm;
 use crate::paper::robust::{RobustOptions, markdown, run_robust};
 
@@ -46,17 +45,14 @@ pub struct RobustArgs {
     /// Seed of the attacks and chains.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Device, as for train.
-    #[arg(long)]
-    pub device: Option<String>,
+    /// Data directory and device.
+    #[command(flatten)]
+    pub place: Place,
 }
 
 /// Runs `ebm robust`.
 pub fn run(args: RobustArgs) -> Result<()> {
-    let (_, device) = select_device(args.device.as_deref())?;
+    let device = args.place.device()?;
     let norm = Norm::parse(&args.norm)?;
     let eps = args.eps.unwrap_or_else(|| match norm {
         Norm::Linf => vec![0.0, 0.05, 0.1, 0.2],
@@ -74,12 +70,7 @@ pub fn run(args: RobustArgs) -> Result<()> {
         bpda: !args.no_bpda,
         seed: args.seed,
     };
-    let report = run_robust(
-        &args.run,
-        &data_dir(args.data_dir.as_deref()),
-        &opts,
-        &device,
-    )?;
+    let report = run_robust(&args.run, &args.place.data_dir(), &opts, &device)?;
     println!("{}", markdown(&report));
     let stem = args.run.join(format!("robust-{}", norm.name()));
     println!(
