@@ -1,24 +1,15 @@
 //! Line charts as PNG (ROC curves, accuracy against epsilon), drawn with `plotters` into a
-//! pixel buffer and written by `image`. Text uses a DejaVu Sans subset embedded from
-//! `assets/fonts` (its licence there), so no system font is needed.
+//! pixel buffer and written by `image`. Text uses the embedded font
+//! (`plot::font`), so no system font is needed.
 
 use std::path::Path;
-use std::sync::Once;
 
 use anyhow::{Context, Result, anyhow};
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 
-const FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans-subset.ttf");
+use super::font::register;
+
 const SIZE: (u32, u32) = (760, 560);
-
-fn register() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The bytes are a valid font (a test draws a chart); a failure would only lose text.
-        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
-    });
-}
 
 /// One line of a chart.
 #[derive(Clone, Debug)]

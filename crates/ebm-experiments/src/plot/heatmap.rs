@@ -1,24 +1,14 @@
 //! A heat map of a matrix of values in [0, 1] (accuracy matrices), drawn with `plotters` on a
 //! bitmap and written as PNG: one cell per entry with its value in per cent, row and column
-//! labels, and a title. Text uses the embedded DejaVu Sans Mono (`assets/fonts`).
+//! labels, and a title. Text uses the embedded font (`plot::font`).
 
 use std::path::Path;
-use std::sync::Once;
 
 use anyhow::{Context, Result};
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-const FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSansMono.ttf");
-const FAMILY: &str = "sans-serif";
-
-fn register_font() {
-    static ONCE: Once = Once::new();
-    // The embedded font is a valid TrueType file; a failure would only lose the text.
-    ONCE.call_once(|| {
-        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
-    });
-}
+use super::font::{FAMILY, register};
 
 /// The labels and title of a heat map.
 pub struct HeatmapText<'a> {
@@ -48,7 +38,7 @@ pub fn write_heatmap(path: &Path, matrix: &[Vec<f64>], text: &HeatmapText) -> Re
         text.rows.len(),
         text.cols.len()
     );
-    register_font();
+    register();
     let (cell, left, top) = (72u32, 150u32, 90u32);
     let w = (left + cell * cols as u32 + 20).max(10 + 9 * text.title.chars().count() as u32 + 10);
     let h = top + cell * rows as u32 + 20;

@@ -2,6 +2,7 @@
 //! of matrices, planned and executed trajectories.
 
 pub mod chart;
+pub mod font;
 pub mod grid;
 pub mod heatmap;
 pub mod samples;
