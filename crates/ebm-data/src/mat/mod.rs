@@ -13,7 +13,7 @@
 //! [`parse_mat_arrays`] reads every numeric array; [`parse_svhn_mat`] turns `X` and `y` into an
 //! [`ImageSet`]; [`write_svhn_mat`] writes a set in that same layout for fixtures.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use crate::dataset::{DatasetError, ImageSet};
 
@@ -380,157 +380,8 @@ pub fn parse_svhn_mat(file: &str, bytes: &[u8]) -> Result<ImageSet, MatError> {
     Ok(ImageSet::new(file, pixels, labels, [3, 32, 32], 10)?)
 }
 
-fn tag(out: &mut Vec<u8>, ty: u32, body: &[u8]) {
-    out.extend(ty.to_le_bytes());
-    out.extend((body.len() as u32).to_le_bytes());
-    out.extend(body);
-    out.resize(out.len().next_multiple_of(8), 0);
-}
-
-/// One `miMATRIX` element of class `class` holding `data` as `miUINT8`.
-fn matrix_element(name: &str, class: u8, dims: &[usize], data: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    tag(&mut body, MI_UINT32, &[class, 0, 0, 0, 0, 0, 0, 0]);
-    let dims: Vec<u8> = dims
-        .iter()
-        .flat_map(|&d| (d as u32).to_le_bytes())
-        .collect();
-    tag(&mut body, MI_INT32, &dims);
-    if name.len() <= 4 {
-        // MATLAB writes short names as small elements.
-        body.extend(((name.len() as u32) << 16 | MI_INT8).to_le_bytes());
-        let mut b = name.as_bytes().to_vec();
-        b.resize(4, 0);
-        body.extend(b);
-    } else {
-        tag(&mut body, MI_INT8, name.as_bytes());
-    }
-    tag(&mut body, MI_UINT8, data);
-    let mut out = Vec::new();
-    tag(&mut out, MI_MATRIX, &body);
-    out
-}
-
-/// Writes `set` (3 x 32 x 32, labels 0..=9) as SVHN's MAT-file: the level-5 header, then `X`
-/// (`uint8`, 32 x 32 x 3 x N, column-major) and `y` (`y_class`: `mxUINT8_CLASS` or
-/// `mxDOUBLE_CLASS` stored as bytes, as MATLAB stores small integers; labels 1..=10), each
-/// variable zlib-compressed as MATLAB saves them. For fixtures.
-///
-/// # Panics
-///
-/// If the images are not 3 x 32 x 32.
-pub fn write_svhn_mat(set: &ImageSet, y_is_double: bool) -> Vec<u8> {
-    assert_eq!(set.image_shape(), [3, 32, 32], "SVHN images are 3x32x32");
-    let mut header = b"MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: fixture".to_vec();
-    header.resize(116, b' ');
-    header.extend([0u8; 8]);
-    header.extend(0x0100u16.to_le_bytes());
-    header.extend(b"IM");
-    let n = set.len();
-    let mut x = vec![0u8; n * 3072];
-    for i in 0..n {
-        let src = set.image(i);
-        for c in 0..3 {
-            for row in 0..32 {
-                for col in 0..32 {
-                    x[i * 3072 + c * 1024 + col * 32 + row] = src[c * 1024 + row * 32 + col];
-                }
-            }
-        }
-    }
-    let y: Vec<u8> = set
-        .labels
-        .iter()
-        .map(|&l| if l == 0 { 10 } else { l as u8 })
-        .collect();
-    let y_class = if y_is_double {
-        MX_DOUBLE_CLASS
-    } else {
-        MX_UINT8_CLASS
-    };
-    let mut out = header;
-    for element in [
-        matrix_element("X", MX_UINT8_CLASS, &[32, 32, 3, n], &x),
-        matrix_element("y", y_class, &[n, 1], &y),
-    ] {
-        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-        z.write_all(&element).expect("writing to memory");
-        let z = z.finish().expect("writing to memory");
-        out.extend(MI_COMPRESSED.to_le_bytes());
-        out.extend((z.len() as u32).to_le_bytes());
-        out.extend(z);
-    }
-    out
-}
+mod write;
+pub use write::write_svhn_mat;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn set(n: usize) -> ImageSet {
-        let pixels = (0..n * 3072).map(|i| (i * 13 % 251) as u8).collect();
-        let labels = (0..n).map(|i| (i % 10) as u16).collect();
-        ImageSet::new("s", pixels, labels, [3, 32, 32], 10).unwrap()
-    }
-
-    #[test]
-    fn svhn_round_trip_both_label_classes() {
-        let s = set(12);
-        for double in [false, true] {
-            let bytes = write_svhn_mat(&s, double);
-            let back = parse_svhn_mat("f.mat", &bytes).unwrap();
-            assert_eq!(back, s);
-        }
-        // Column-major in the file: element (row 0, col 1) of image 0 is the file's byte 32.
-        let arrays = parse_mat_arrays("f.mat", &write_svhn_mat(&s, false)).unwrap();
-        let MatValues::U8(x) = &arrays[0].values else {
-            panic!("X is uint8")
-        };
-        assert_eq!(x[32], s.image(0)[1]);
-        assert_eq!(arrays[1].dims, vec![12, 1]);
-    }
-
-    #[test]
-    fn uncompressed_big_endian_and_double_values() {
-        // An uncompressed big-endian file with a double array y = [3, 10] (2 x 1).
-        let mut b = b"MATLAB 5.0 MAT-file".to_vec();
-        b.resize(126, b' ');
-        b.extend(b"MI");
-        let be_tag = |out: &mut Vec<u8>, ty: u32, body: &[u8]| {
-            out.extend(ty.to_be_bytes());
-            out.extend((body.len() as u32).to_be_bytes());
-            out.extend(body);
-            out.resize(out.len().next_multiple_of(8), 0);
-        };
-        let mut m = Vec::new();
-        be_tag(&mut m, MI_UINT32, &[0, 0, 0, MX_DOUBLE_CLASS, 0, 0, 0, 0]);
-        be_tag(&mut m, MI_INT32, &[0, 0, 0, 2, 0, 0, 0, 1]);
-        be_tag(&mut m, MI_INT8, b"y");
-        let vals: Vec<u8> = [3.0f64, 10.0]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect();
-        be_tag(&mut m, MI_DOUBLE, &vals);
-        be_tag(&mut b, MI_MATRIX, &m);
-        let arrays = parse_mat_arrays("be.mat", &b).unwrap();
-        assert_eq!(arrays[0].values, MatValues::F64(vec![3.0, 10.0]));
-        assert_eq!(arrays[0].name, "y");
-    }
-
-    #[test]
-    fn errors_name_the_file_and_the_problem() {
-        let err = parse_mat_arrays("a.mat", b"\x89HDF\r\n").unwrap_err();
-        assert!(err.to_string().starts_with("a.mat: not a level-5"), "{err}");
-        let mut bytes = write_svhn_mat(&set(2), false);
-        bytes.truncate(bytes.len() - 10);
-        assert!(parse_svhn_mat("t.mat", &bytes).is_err());
-        let mut bad = set(1);
-        bad.labels[0] = 3;
-        let mut bytes = write_svhn_mat(&bad, false);
-        // Only y: drop the X variable by re-reading the arrays' names after removing it.
-        let x_len = 8 + u32::from_le_bytes(bytes[132..136].try_into().unwrap()) as usize;
-        bytes.drain(128..128 + x_len);
-        let err = parse_svhn_mat("y.mat", &bytes).unwrap_err().to_string();
-        assert!(err.contains("no variable \"X\""), "{err}");
-    }
-}
+mod tests;
