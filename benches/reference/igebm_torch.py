@@ -17,14 +17,24 @@ Protocol on stdin/stdout, one command per line, one JSON answer per line:
       one contrastive-divergence iteration: `steps` Langevin steps (step size, noise, clip of
       the preset) from uniform noise, then energies of positives and negatives in one forward,
       loss E+ - E- + (E+^2 + E-^2), backward, Adam step; seconds
-  {"op": "info"} -> torch version, threads
+  {"op": "info"} -> torch version, threads, mode, allocator
+  {"op": "rss"} -> peak resident set of this process so far, MiB
   {"op": "quit"}
+
+Modes (`--mode`, one per process; the bench starts one process per mode and network):
+  eager          NCHW tensors, eager execution: PyTorch as most scripts run it
+  channels-last  the model's weights and every input in torch.channels_last, the memory format
+                 PyTorch's CPU performance guide recommends for convnets (oneDNN's native layout)
+  compile        channels-last plus torch.compile (TorchInductor, C++ code generation on CPU)
+The allocator is chosen by the process that starts this script (LD_PRELOAD of jemalloc or
+tcmalloc, else glibc tunables that keep freed pages) and reported back by "info".
 
 Install: python3 -m venv .venv-torch && .venv-torch/bin/pip install torch
 (the CPU-only wheel: --index-url https://download.pytorch.org/whl/cpu). Then
 `cargo xtask bench --python .venv-torch/bin/python`.
 """
 import json
+import os
 import warnings
 
 warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
@@ -168,10 +178,25 @@ NETS = {
 _cache = {}
 
 
+MODE = "eager"
+
+
+def channels_last(t):
+    """`t` in the memory format of the mode (4-d tensors only)."""
+    if MODE != "eager" and t.dim() == 4:
+        return t.contiguous(memory_format=torch.channels_last)
+    return t
+
+
 def net(name):
+    """The network `name` as the mode runs it: (module whose parameters train, callable)."""
     if name not in _cache:
         torch.manual_seed(0)
-        _cache[name] = NETS[name][0]()
+        model = NETS[name][0]()
+        if MODE != "eager":
+            model = model.to(memory_format=torch.channels_last)
+        run = torch.compile(model) if MODE == "compile" else model
+        _cache[name] = (model, run)
     return _cache[name]
 
 
@@ -190,34 +215,34 @@ def input_grad(model, x, y):
 
 
 def step(name, batch):
-    model = net(name)
+    model, run = net(name)
     model.requires_grad_(False)
     shape = NETS[name][1]
-    x = torch.rand(batch, *shape)
+    x = channels_last(torch.rand(batch, *shape))
     y = labels(name, batch)
     start = time.perf_counter()
-    input_grad(model, x, y)
+    input_grad(run, x, y)
     return time.perf_counter() - start
 
 
 def train(name, batch, steps):
-    model = net(name)
+    model, run = net(name)
     _, shape, _, step_size, clip, noise = NETS[name]
     opt = _cache.setdefault(name + "/adam", torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.0, 0.999)))
     y = labels(name, batch)
-    x_pos = torch.rand(batch, *shape)
+    x_pos = channels_last(torch.rand(batch, *shape))
     start = time.perf_counter()
     model.requires_grad_(False)
-    x = torch.rand(batch, *shape)
+    x = channels_last(torch.rand(batch, *shape))
     for _ in range(steps):
         x = x + noise * torch.randn_like(x)
-        _, g = input_grad(model, x, y)
+        _, g = input_grad(run, x, y)
         if clip is not None:
             g = g.clamp(-clip, clip)
         x = (x - step_size * g).clamp(0.0, 1.0)
     model.requires_grad_(True)
     y_all = None if y is None else torch.cat([y, y])
-    e = model(torch.cat([x_pos, x.detach()]), y_all)
+    e = run(channels_last(torch.cat([x_pos, x.detach()])), y_all)
     e_pos, e_neg = e[:batch], e[batch:]
     loss = e_pos.mean() - e_neg.mean() + (e_pos.pow(2).mean() + e_neg.pow(2).mean())
     opt.zero_grad()
@@ -226,22 +251,57 @@ def train(name, batch, steps):
     return time.perf_counter() - start
 
 
+def peak_rss_mib():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def allocator():
+    preload = os.environ.get("LD_PRELOAD", "")
+    for name in ("jemalloc", "tcmalloc"):
+        if name in preload:
+            return name
+    if "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
+        return "glibc (tunables: " + os.environ["GLIBC_TUNABLES"] + ")"
+    return "glibc"
+
+
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "--threads":
-        torch.set_num_threads(int(sys.argv[2]))
+    global MODE
+    args = sys.argv[1:]
+    while args:
+        flag, value, args = args[0], args[1], args[2:]
+        if flag == "--threads":
+            torch.set_num_threads(int(value))
+        elif flag == "--mode":
+            if value not in ("eager", "channels-last", "compile"):
+                raise SystemExit(f"unknown mode {value}: eager, channels-last or compile")
+            MODE = value
     for line in sys.stdin:
         cmd = json.loads(line)
         op = cmd["op"]
         if op == "quit":
             break
         if op == "info":
-            ans = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-        elif op == "step":
-            ans = {"seconds": step(cmd["net"], cmd["batch"])}
-        elif op == "train":
-            ans = {"seconds": train(cmd["net"], cmd["batch"], cmd["steps"])}
+            ans = {
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+                "mode": MODE,
+                "allocator": allocator(),
+            }
+        elif op == "rss":
+            ans = {"mib": peak_rss_mib()}
         else:
-            ans = {"error": f"unknown op {op}"}
+            try:
+                if op == "step":
+                    ans = {"seconds": step(cmd["net"], cmd["batch"])}
+                elif op == "train":
+                    ans = {"seconds": train(cmd["net"], cmd["batch"], cmd["steps"])}
+                else:
+                    ans = {"error": f"unknown op {op}"}
+            except Exception as e:  # reported to the bench, which drops this mode
+                ans = {"error": f"{type(e).__name__}: {e}"[:2000]}
         print(json.dumps(ans), flush=True)
 
 

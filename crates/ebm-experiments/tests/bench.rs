@@ -1,7 +1,7 @@
 //! `ebm bench` end to end at toy sizes: every part runs and reports, a training child is timed
-//! with its peak memory, and a reference process is interleaved and turned into ratios. The
-//! reference here is a stand-in interpreter that answers the protocol with fixed seconds, so
-//! the test needs no PyTorch.
+//! with its peak memory, and reference processes (one per configuration) are interleaved and
+//! turned into ratios against the fastest. The reference here is a stand-in interpreter that
+//! answers the protocol with fixed seconds per mode, so the test needs no PyTorch.
 #![cfg(unix)]
 
 use std::os::unix::fs::PermissionsExt;
@@ -17,12 +17,34 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A "python" that imports anything and answers every request with 0.5 seconds.
+/// A "python" that imports anything and answers as the reference would in the mode it is
+/// started with (`script --threads N --mode M`): eager 0.5 s per request, channels-last 0.25 s,
+/// compile fails (as `torch.compile` does where no compiler works); the allocator it reports is
+/// what the bench put in its environment.
 fn fake_python(dir: &Path) -> PathBuf {
     let path = dir.join("fake-python");
     std::fs::write(
         &path,
-        "#!/bin/sh\n[ \"$1\" = -c ] && exit 0\nwhile read -r line; do\n  case \"$line\" in\n    *quit*) exit 0 ;;\n    *info*) echo '{\"torch\": \"stand-in\", \"threads\": 1}' ;;\n    *) echo '{\"seconds\": 0.5}' ;;\n  esac\ndone\n",
+        r#"#!/bin/sh
+[ "$1" = -c ] && exit 0
+mode="$5"
+alloc="none"
+[ -n "$GLIBC_TUNABLES" ] && alloc="glibc tunables"
+[ -n "$LD_PRELOAD" ] && alloc="preload"
+while read -r line; do
+  case "$line" in
+    *quit*) exit 0 ;;
+    *info*) echo "{\"torch\": \"stand-in\", \"threads\": 1, \"mode\": \"$mode\", \"allocator\": \"$alloc\"}" ;;
+    *rss*) echo '{"mib": 100.0}' ;;
+    *)
+      case "$mode" in
+        eager) echo '{"seconds": 0.5}' ;;
+        channels-last) echo '{"seconds": 0.25}' ;;
+        *) echo '{"error": "no compiler"}' ;;
+      esac ;;
+  esac
+done
+"#,
     )
     .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -64,7 +86,15 @@ fn bench_reports_steps_training_memory_and_ratios() {
         &["--python", python.to_str().unwrap()],
         &dir.join("bench.json"),
     );
-    assert_eq!(report["reference"]["torch"], "stand-in");
+    // One process per mode; compile failed its warm-up and was dropped, the others ran with an
+    // allocator that keeps freed pages.
+    let refs = report["references"].as_array().unwrap();
+    let modes: Vec<&str> = refs.iter().map(|r| r["mode"].as_str().unwrap()).collect();
+    assert_eq!(modes, ["eager", "channels-last"]);
+    for r in refs {
+        assert_eq!(r["torch"], "stand-in");
+        assert_ne!(r["allocator"], "none");
+    }
 
     let steps = report["steps"].as_array().unwrap();
     let names: Vec<&str> = steps
@@ -77,21 +107,22 @@ fn bench_reports_steps_training_memory_and_ratios() {
             "ebm",
             "ebm (Burn kernels)",
             "ebm (params on autodiff)",
-            "pytorch"
+            "pytorch (eager)",
+            "pytorch (channels-last)"
         ]
     );
     for row in steps {
         let secs = row["seconds_per_step"].as_f64().unwrap();
         assert!(secs > 0.0);
         assert_eq!(row["samples"].as_array().unwrap().len(), 3, "one per round");
-        // The ratio is the reference's median over ours.
+        // The ratio is the fastest reference's median (channels-last, 0.25 s) over ours.
         let ratio = row["vs_pytorch"].as_f64().unwrap();
-        assert!((ratio - 0.5 / secs).abs() < 1e-9 * ratio.max(1.0));
+        assert!((ratio - 0.25 / secs).abs() < 1e-9 * ratio.max(1.0));
         assert!((row["images_steps_per_second"].as_f64().unwrap() - 2.0 / secs).abs() < 1e-6);
     }
 
     let train = report["train"].as_array().unwrap();
-    assert_eq!(train.len(), 2);
+    assert_eq!(train.len(), 3);
     let ours = &train[0];
     assert_eq!(ours["implementation"], "ebm");
     assert_eq!(ours["preset"], "mnist-10k");
@@ -100,11 +131,16 @@ fn bench_reports_steps_training_memory_and_ratios() {
         2,
         "one timed iteration per round"
     );
-    assert_eq!(train[1]["samples"].as_array().unwrap().len(), 2);
-    assert!(ours["seconds_per_iteration"].as_f64().unwrap() > 0.0);
+    let ours_secs = ours["seconds_per_iteration"].as_f64().unwrap();
+    assert!(ours_secs > 0.0);
+    assert!((ours["vs_pytorch"].as_f64().unwrap() - 0.25 / ours_secs).abs() < 1e-9);
     let rss = ours["peak_rss_mib"].as_f64().unwrap();
     assert!(rss > 10.0 && rss < 20_000.0, "peak RSS {rss} MiB");
-    assert_eq!(train[1]["seconds_per_iteration"].as_f64().unwrap(), 0.5);
+    for (row, secs) in train[1..].iter().zip([0.5, 0.25]) {
+        assert_eq!(row["samples"].as_array().unwrap().len(), 2);
+        assert_eq!(row["seconds_per_iteration"].as_f64().unwrap(), secs);
+        assert_eq!(row["peak_rss_mib"].as_f64().unwrap(), 100.0);
+    }
 
     let data = report["data"].as_array().unwrap();
     assert_eq!(data[0]["dataset"], "mnist-10k");
@@ -119,7 +155,7 @@ fn bench_without_reference_has_no_ratios() {
         &["--no-reference", "--no-variants"],
         &dir.join("bench.json"),
     );
-    assert!(report["reference"].is_null());
+    assert!(report["references"].as_array().unwrap().is_empty());
     let steps = report["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 1);
     assert!(steps[0]["vs_pytorch"].is_null());

@@ -1,7 +1,9 @@
 //! `ebm bench`: Langevin-step throughput, CD training-iteration time, peak memory and data
 //! loading, side by side with the PyTorch reference (`benches/reference/igebm_torch.py`) when a
-//! Python with torch is available. Measurements of the implementations are interleaved (one of
-//! each in turn) and medians reported, because shared machines are noisy.
+//! Python with torch is available, in every configuration a PyTorch user would try (eager NCHW,
+//! channels-last, `torch.compile`), ratios taken against the fastest. Measurements of the
+//! implementations are interleaved (one of each in turn) and medians reported, because shared
+//! machines are noisy.
 
 pub mod reference;
 pub mod steps;
@@ -15,7 +17,7 @@ use serde::Serialize;
 
 use crate::data::DatasetName;
 use crate::data::timing::{DataRow, time_loading};
-use reference::{Reference, ReferenceInfo, find_python};
+use reference::{Reference, ReferenceInfo, ReferenceMode, find_python};
 use train::Scratch;
 
 /// Which networks `ebm bench` measures.
@@ -81,6 +83,8 @@ pub struct BenchOptions {
     pub python: Option<PathBuf>,
     /// Skip the reference even when torch is available.
     pub no_reference: bool,
+    /// The reference's configurations to measure (one process each, per network).
+    pub reference_modes: Vec<ReferenceMode>,
     /// Also time the parameters-on-autodiff step and Burn's own kernels (conv2d, sigmoid).
     pub variants: bool,
     /// Data directory for the data-loading part (the embedded MNIST subset is always timed).
@@ -102,13 +106,13 @@ pub struct StepRow {
     pub batch: usize,
     /// Conv + linear weights.
     pub weights: usize,
-    /// `ebm`, `ebm (Burn kernels)`, `ebm (params on autodiff)` or `pytorch`.
+    /// `ebm`, `ebm (Burn kernels)`, `ebm (params on autodiff)` or `pytorch (<mode>)`.
     pub implementation: String,
     /// Median seconds of one energy + input-gradient evaluation.
     pub seconds_per_step: f64,
     /// Images x steps per second.
     pub images_steps_per_second: f64,
-    /// Throughput relative to PyTorch in the same run (> 1: faster).
+    /// Throughput relative to the fastest PyTorch configuration in the same run (> 1: faster).
     pub vs_pytorch: Option<f64>,
     /// Every measurement, in order.
     pub samples: Vec<f64>,
@@ -125,13 +129,14 @@ pub struct TrainRow {
     pub batch: usize,
     /// Langevin steps per iteration.
     pub steps: usize,
-    /// `ebm` or `pytorch`.
+    /// `ebm` or `pytorch (<mode>)`.
     pub implementation: String,
     /// Median seconds per iteration.
     pub seconds_per_iteration: f64,
-    /// Relative to PyTorch (> 1: faster).
+    /// Relative to the fastest PyTorch configuration (> 1: faster).
     pub vs_pytorch: Option<f64>,
-    /// Peak resident memory of the training process, MiB (`ebm` only).
+    /// Peak resident memory of the process, MiB: the training child for `ebm`, the reference
+    /// process (its Langevin steps and training iterations of this network) for PyTorch.
     pub peak_rss_mib: Option<f64>,
     /// Every iteration's seconds.
     pub samples: Vec<f64>,
@@ -144,8 +149,8 @@ pub struct BenchReport {
     pub device: String,
     /// Worker threads of this process.
     pub threads: usize,
-    /// The PyTorch reference, when it ran.
-    pub reference: Option<ReferenceInfo>,
+    /// The PyTorch reference processes that ran (one per network and mode).
+    pub references: Vec<ReferenceInfo>,
     /// Langevin steps.
     pub steps: Vec<StepRow>,
     /// Training iterations.
@@ -180,37 +185,76 @@ fn ratio(r: Option<f64>) -> String {
     r.map_or("-".into(), |r| format!("{r:.2}x"))
 }
 
+/// Starts one reference process per mode (none without a Python that has torch).
+fn start_references(opts: &BenchOptions, python: Option<&PathBuf>) -> Result<Vec<Reference>> {
+    let Some(py) = python else {
+        return Ok(Vec::new());
+    };
+    opts.reference_modes
+        .iter()
+        .map(|&mode| {
+            Reference::start(py, opts.threads, mode).with_context(|| {
+                format!(
+                    "starting the PyTorch reference ({}) with {}",
+                    mode.name(),
+                    py.display()
+                )
+            })
+        })
+        .collect()
+}
+
+/// Prints which reference configuration was fastest for one table.
+fn print_fastest<'a>(rows: impl Iterator<Item = (&'a str, f64)>) {
+    let torch: Vec<(&str, f64)> = rows.filter(|(n, _)| n.starts_with("pytorch")).collect();
+    let medians: Vec<f64> = torch.iter().map(|r| r.1).collect();
+    if let Some(i) = reference::fastest(&medians) {
+        println!(
+            "ratios against the fastest PyTorch configuration: {}",
+            torch[i].0
+        );
+    }
+}
+
 /// Runs every part, printing each table as it completes.
 pub fn run_bench(opts: &BenchOptions, device: &Device) -> Result<BenchReport> {
-    let mut reference = None;
-    if !opts.no_reference {
-        match find_python(opts.python.as_deref()) {
-            Some(py) => {
-                let r = Reference::start(&py, opts.threads).with_context(|| {
-                    format!("starting the PyTorch reference with {}", py.display())
-                })?;
-                println!(
-                    "reference: PyTorch {} ({} threads) via {}",
-                    r.info.torch, r.info.threads, r.info.python
-                );
-                reference = Some(r);
-            }
-            None => println!(
+    let python = if opts.no_reference {
+        None
+    } else {
+        let found = find_python(opts.python.as_deref());
+        if found.is_none() {
+            println!(
                 "reference: no Python with torch found (--python PATH; see benches/reference/README.md); ebm only"
-            ),
+            );
         }
-    }
+        found
+    };
     println!(
         "device {}, {} threads, batch {}, medians of {} interleaved rounds",
         opts.device_spec, opts.threads, opts.batch, opts.reps
     );
-    println!(
-        "\nLangevin step (energy + input gradient)\n{:<10} {:<26} {:>10} {:>16} {:>10}",
-        "network", "implementation", "s/step", "images*steps/s", "vs torch"
-    );
-    let mut steps = Vec::new();
+    let (mut steps, mut train, mut references) = (Vec::new(), Vec::new(), Vec::new());
+    let scratch = Scratch::new()?;
     for &net in &opts.networks {
-        for r in steps::step_rows(net, opts, device, &mut reference)? {
+        // Fresh reference processes per network, so each one's peak memory is this network's.
+        let mut refs = start_references(opts, python.as_ref())?;
+        for r in &refs {
+            println!(
+                "reference {}: PyTorch {} ({} threads, allocator {}) via {}",
+                r.info.mode, r.info.torch, r.info.threads, r.info.allocator, r.info.python
+            );
+        }
+        println!(
+            "\nLangevin step (energy + input gradient), {}\n{:<10} {:<26} {:>10} {:>16} {:>10}",
+            net.name(),
+            "network",
+            "implementation",
+            "s/step",
+            "images*steps/s",
+            "vs torch"
+        );
+        let rows = steps::step_rows(net, opts, device, &mut refs)?;
+        for r in &rows {
             println!(
                 "{:<10} {:<26} {:>10.4} {:>16.1} {:>10}",
                 r.network,
@@ -219,28 +263,29 @@ pub fn run_bench(opts: &BenchOptions, device: &Device) -> Result<BenchReport> {
                 r.images_steps_per_second,
                 ratio(r.vs_pytorch)
             );
-            steps.push(r);
         }
-    }
-    let mut train = Vec::new();
-    if opts.train_iters > 0 {
-        println!(
-            "\nCD training iteration (K = {}, batch {}, median of {} interleaved rounds)\n{:<10} {:<14} {:<10} {:>10} {:>10} {:>14}",
-            opts.train_steps,
-            opts.batch,
-            opts.train_iters,
-            "network",
-            "preset",
-            "impl",
-            "s/iter",
-            "vs torch",
-            "peak RSS MiB"
+        print_fastest(
+            rows.iter()
+                .map(|r| (r.implementation.as_str(), r.seconds_per_step)),
         );
-        let scratch = Scratch::new()?;
-        for &net in &opts.networks {
-            for r in train::train_rows(net, opts, &scratch.0, &mut reference)? {
+        steps.extend(rows);
+        if opts.train_iters > 0 {
+            println!(
+                "\nCD training iteration (K = {}, batch {}, median of {} interleaved rounds)\n{:<10} {:<14} {:<26} {:>10} {:>10} {:>14}",
+                opts.train_steps,
+                opts.batch,
+                opts.train_iters,
+                "network",
+                "preset",
+                "implementation",
+                "s/iter",
+                "vs torch",
+                "peak RSS MiB"
+            );
+            let rows = train::train_rows(net, opts, &scratch.0, &mut refs)?;
+            for r in &rows {
                 println!(
-                    "{:<10} {:<14} {:<10} {:>10.2} {:>10} {:>14}",
+                    "{:<10} {:<14} {:<26} {:>10.2} {:>10} {:>14}",
                     r.network,
                     r.preset,
                     r.implementation,
@@ -248,9 +293,14 @@ pub fn run_bench(opts: &BenchOptions, device: &Device) -> Result<BenchReport> {
                     ratio(r.vs_pytorch),
                     r.peak_rss_mib.map_or("-".into(), |m| format!("{m:.0}"))
                 );
-                train.push(r);
             }
+            print_fastest(
+                rows.iter()
+                    .map(|r| (r.implementation.as_str(), r.seconds_per_iteration)),
+            );
+            train.extend(rows);
         }
+        references.extend(refs.iter().map(|r| r.info.clone()));
     }
     println!(
         "\nData loading\n{:<14} {:>8} {:>10} {:>10}",
@@ -266,7 +316,7 @@ pub fn run_bench(opts: &BenchOptions, device: &Device) -> Result<BenchReport> {
     Ok(BenchReport {
         device: opts.device_spec.clone(),
         threads: opts.threads,
-        reference: reference.as_ref().map(|r| r.info.clone()),
+        references,
         steps,
         train,
         data,

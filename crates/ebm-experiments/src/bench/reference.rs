@@ -1,6 +1,7 @@
 //! The PyTorch reference of `ebm bench`: `benches/reference/igebm_torch.py` (embedded in the
 //! binary) run by a Python that has torch, answering one timed measurement per request so that
-//! its measurements interleave with ours.
+//! its measurements interleave with ours. One process per configuration a PyTorch user would
+//! try ([`ReferenceMode`]), each with an allocator that keeps freed pages ([`allocator_env`]).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,42 @@ use serde_json::{Value, json};
 /// The reference script, the same file as `benches/reference/igebm_torch.py`.
 pub const SCRIPT: &str = include_str!("../../../../benches/reference/igebm_torch.py");
 
+/// How the reference runs the networks: the configurations PyTorch's CPU performance guide
+/// suggests trying, the fastest of which the bench compares against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceMode {
+    /// NCHW tensors, eager execution: PyTorch as most scripts run it.
+    Eager,
+    /// Weights and inputs in `torch.channels_last` (oneDNN's native layout for convnets).
+    ChannelsLast,
+    /// Channels-last and `torch.compile` (TorchInductor, C++ code generation on a CPU).
+    Compile,
+}
+
+impl ReferenceMode {
+    /// Every mode, in the order they are measured.
+    pub const ALL: [ReferenceMode; 3] = [Self::Eager, Self::ChannelsLast, Self::Compile];
+
+    /// The name on the command line, in the tables and for the script's `--mode`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Eager => "eager",
+            Self::ChannelsLast => "channels-last",
+            Self::Compile => "compile",
+        }
+    }
+
+    /// Parses a [`ReferenceMode::name`].
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .with_context(|| {
+                format!("unknown reference mode {s:?}: eager, channels-last or compile")
+            })
+    }
+}
+
 /// What the reference reports about itself.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReferenceInfo {
@@ -22,6 +59,45 @@ pub struct ReferenceInfo {
     pub torch: String,
     /// `torch.get_num_threads()`.
     pub threads: u64,
+    /// The mode this process runs.
+    pub mode: String,
+    /// The allocator, as the script sees it (`jemalloc`, `tcmalloc` or glibc with tunables).
+    pub allocator: String,
+}
+
+/// Shared libraries of allocators that keep freed pages, preloaded into the reference when
+/// found (PyTorch's CPU performance guide recommends jemalloc or tcmalloc; `ebm` itself uses
+/// mimalloc with purging off). Debian: `apt install libjemalloc2`.
+const PRELOADS: [&str; 6] = [
+    "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+    "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
+    "/usr/lib64/libjemalloc.so.2",
+    "/usr/local/lib/libjemalloc.so.2",
+    "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
+    "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4",
+];
+
+/// Without a preloadable allocator: glibc told never to return memory to the OS (no mmap for
+/// large blocks, no trimming), which keeps freed pages as jemalloc and mimalloc do.
+const GLIBC_TUNABLES: &str = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184";
+
+/// The environment that gives the reference an allocator keeping freed pages: `LD_PRELOAD` of
+/// the first library of [`PRELOADS`] that exists (`EBM_BENCH_PRELOAD` overrides), else
+/// `GLIBC_TUNABLES`. An `LD_PRELOAD` already set by the user is kept as it is.
+pub fn allocator_env() -> Vec<(&'static str, String)> {
+    if std::env::var_os("LD_PRELOAD").is_some() {
+        return Vec::new();
+    }
+    let preload = std::env::var("EBM_BENCH_PRELOAD").ok().or_else(|| {
+        PRELOADS
+            .iter()
+            .find(|p| Path::new(p).exists())
+            .map(|p| p.to_string())
+    });
+    match preload {
+        Some(lib) => vec![("LD_PRELOAD", lib)],
+        None => vec![("GLIBC_TUNABLES", GLIBC_TUNABLES.to_string())],
+    }
 }
 
 /// A running reference process.
@@ -64,15 +140,20 @@ pub fn find_python(requested: Option<&Path>) -> Option<PathBuf> {
 }
 
 impl Reference {
-    /// Starts the reference with `python`, `threads` torch threads.
-    pub fn start(python: &Path, threads: usize) -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!("ebm-bench-ref-{}", std::process::id()));
+    /// Starts the reference with `python`, `threads` torch threads, in `mode`.
+    pub fn start(python: &Path, threads: usize, mode: ReferenceMode) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!(
+            "ebm-bench-ref-{}-{}",
+            std::process::id(),
+            mode.name()
+        ));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let script = dir.join("igebm_torch.py");
         std::fs::write(&script, SCRIPT).with_context(|| format!("writing {}", script.display()))?;
         let mut child = Command::new(python)
             .arg(&script)
-            .args(["--threads", &threads.to_string()])
+            .args(["--threads", &threads.to_string(), "--mode", mode.name()])
+            .envs(allocator_env())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -88,12 +169,15 @@ impl Reference {
                 python: python.display().to_string(),
                 torch: String::new(),
                 threads: 0,
+                mode: mode.name().to_string(),
+                allocator: String::new(),
             },
             _dir: TempDir(dir),
         };
         let info = reference.request(&json!({"op": "info"}))?;
         reference.info.torch = info["torch"].as_str().unwrap_or("?").to_string();
         reference.info.threads = info["threads"].as_u64().unwrap_or(0);
+        reference.info.allocator = info["allocator"].as_str().unwrap_or("?").to_string();
         Ok(reference)
     }
 
@@ -123,6 +207,33 @@ impl Reference {
             .as_f64()
             .context("the reference answered without seconds")
     }
+}
+
+impl Reference {
+    /// The peak resident set of the reference process so far, MiB.
+    pub fn peak_rss_mib(&mut self) -> Result<f64> {
+        self.request(&json!({"op": "rss"}))?["mib"]
+            .as_f64()
+            .context("the reference answered without mib")
+    }
+}
+
+/// Runs `request` once on every reference as a warm-up (allocations, and `torch.compile`'s
+/// compilation); a reference that fails is dropped with a note saying why, so that one mode
+/// that does not work on a machine leaves the others.
+pub fn warm_up(references: &mut Vec<Reference>, request: &Value) {
+    references.retain_mut(|r| match r.seconds(request) {
+        Ok(_) => true,
+        Err(e) => {
+            println!("reference mode {} dropped: {e:#}", r.info.mode);
+            false
+        }
+    });
+}
+
+/// The index and median of the fastest of several references' samples.
+pub fn fastest(medians: &[f64]) -> Option<usize> {
+    (0..medians.len()).min_by(|&a, &b| medians[a].total_cmp(&medians[b]))
 }
 
 impl Drop for Reference {

@@ -13,7 +13,7 @@ use ebm_model::{
 use ebm_sampler::energy_and_grad;
 use serde_json::json;
 
-use super::reference::Reference;
+use super::reference::{Reference, fastest, warm_up};
 use super::{BenchNet, BenchOptions, StepRow, median};
 
 /// Seconds of one energy + input-gradient evaluation, waiting for the results.
@@ -84,33 +84,33 @@ fn step_setup(network: BenchNet, batch: usize, variants: bool, device: &Device) 
     }
 }
 
-/// Interleaved Langevin-step measurements of one network.
+/// Interleaved Langevin-step measurements of one network: ours, then each reference
+/// configuration in turn, per round; ratios against the fastest reference.
 pub fn step_rows(
     network: BenchNet,
     opts: &BenchOptions,
     device: &Device,
-    reference: &mut Option<Reference>,
+    references: &mut Vec<Reference>,
 ) -> Result<Vec<StepRow>> {
     let s = step_setup(network, opts.batch, opts.variants, device);
     let request = json!({"op": "step", "net": network.name(), "batch": opts.batch});
-    // One warm-up of each (allocations; kernel compilation on GPU backends).
+    // One warm-up of each (allocations; kernel compilation on GPU backends and torch.compile).
     for (_, f) in &s.measure {
         f();
     }
-    if let Some(r) = reference.as_mut() {
-        r.seconds(&request)?;
-    }
+    warm_up(references, &request);
     let mut samples = vec![Vec::new(); s.measure.len()];
-    let mut torch = Vec::new();
+    let mut torch = vec![Vec::new(); references.len()];
     for _ in 0..opts.reps {
         for (i, (_, f)) in s.measure.iter().enumerate() {
             samples[i].push(f());
         }
-        if let Some(r) = reference.as_mut() {
-            torch.push(r.seconds(&request)?);
+        for (r, times) in references.iter_mut().zip(&mut torch) {
+            times.push(r.seconds(&request)?);
         }
     }
-    let torch_secs = (!torch.is_empty()).then(|| median(&torch));
+    let torch_medians: Vec<f64> = torch.iter().map(|t| median(t)).collect();
+    let torch_secs = fastest(&torch_medians).map(|i| torch_medians[i]);
     let row = |implementation: &str, samples: Vec<f64>| {
         let secs = median(&samples);
         StepRow {
@@ -130,8 +130,8 @@ pub fn step_rows(
         .zip(samples)
         .map(|((name, _), xs)| row(name, xs))
         .collect();
-    if !torch.is_empty() {
-        rows.push(row("pytorch", torch));
+    for (r, times) in references.iter().zip(torch) {
+        rows.push(row(&format!("pytorch ({})", r.info.mode), times));
     }
     Ok(rows)
 }

@@ -10,7 +10,7 @@ use ebm_data::{ImageSet, write_cifar10};
 
 use serde_json::json;
 
-use super::reference::Reference;
+use super::reference::{Reference, fastest, warm_up};
 use super::{BenchNet, BenchOptions, TrainRow, median};
 use crate::run::memory::parse_peak_line;
 use crate::run::metrics::MetricsLine;
@@ -113,14 +113,15 @@ impl Drop for Scratch {
     }
 }
 
-/// Training iterations of one network, in rounds that alternate the two implementations as
-/// the step rounds do: a fresh `ebm train` child runs one iteration to warm up and one that is
-/// timed, then the reference times one iteration.
+/// Training iterations of one network, in rounds that alternate the implementations as the
+/// step rounds do: a fresh `ebm train` child runs one iteration to warm up and one that is
+/// timed, then each reference configuration times one iteration (after one warm-up
+/// iteration of its own, as ours has).
 pub fn train_rows(
     network: BenchNet,
     opts: &BenchOptions,
     scratch: &Path,
-    reference: &mut Option<Reference>,
+    references: &mut Vec<Reference>,
 ) -> Result<Vec<TrainRow>> {
     let preset = network.train_preset();
     let data_dir = scratch.join("data");
@@ -156,7 +157,9 @@ pub fn train_rows(
     let request = json!({
         "op": "train", "net": network.name(), "batch": opts.batch, "steps": opts.train_steps
     });
-    let (mut ours, mut torch, mut peak_rss) = (Vec::new(), Vec::new(), None::<f64>);
+    warm_up(references, &request);
+    let (mut ours, mut peak_rss) = (Vec::new(), None::<f64>);
+    let mut torch = vec![Vec::new(); references.len()];
     for round in 0..opts.train_iters {
         let run_dir = scratch.join(format!("train-{}-{round}", network.name()));
         let run = run_train(&opts.exe, &args, &run_dir)?;
@@ -170,11 +173,12 @@ pub fn train_rows(
             peak_rss = Some(peak_rss.map_or(rss, |p| p.max(rss)));
         }
         let _ = std::fs::remove_dir_all(&run_dir);
-        if let Some(r) = reference.as_mut() {
-            torch.push(r.seconds(&request)?);
+        for (r, times) in references.iter_mut().zip(&mut torch) {
+            times.push(r.seconds(&request)?);
         }
     }
-    let torch_secs = (!torch.is_empty()).then(|| median(&torch));
+    let torch_medians: Vec<f64> = torch.iter().map(|t| median(t)).collect();
+    let torch_secs = fastest(&torch_medians).map(|i| torch_medians[i]);
     let row = |implementation: &str, samples: Vec<f64>, rss: Option<f64>| {
         let secs = median(&samples);
         TrainRow {
@@ -190,8 +194,9 @@ pub fn train_rows(
         }
     };
     let mut rows = vec![row("ebm", ours, peak_rss)];
-    if !torch.is_empty() {
-        rows.push(row("pytorch", torch, None));
+    for (r, times) in references.iter_mut().zip(torch) {
+        let rss = r.peak_rss_mib()?;
+        rows.push(row(&format!("pytorch ({})", r.info.mode), times, Some(rss)));
     }
     Ok(rows)
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use crate::bench::reference::ReferenceMode;
 use crate::bench::{BenchNet, BenchOptions, run_bench};
 use crate::device::select_device;
 
@@ -37,6 +38,14 @@ pub struct BenchArgs {
     /// Measure ebm only, even when torch is available.
     #[arg(long)]
     pub no_reference: bool,
+    /// The reference's configurations, comma-separated: eager (NCHW), channels-last, compile
+    /// (channels-last + torch.compile). Ratios are taken against the fastest.
+    #[arg(
+        long,
+        default_value = "eager,channels-last,compile",
+        value_delimiter = ','
+    )]
+    pub reference_modes: Vec<String>,
     /// Skip the extra rows (params on autodiff, Burn's own conv2d).
     #[arg(long)]
     pub no_variants: bool,
@@ -68,6 +77,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         train_steps: args.train_steps,
         python: args.python,
         no_reference: args.no_reference,
+        reference_modes: args
+            .reference_modes
+            .iter()
+            .map(|m| ReferenceMode::parse(m.trim()))
+            .collect::<Result<_>>()?,
         variants: !args.no_variants,
         data_dir: args.data_dir,
         device_spec: spec.to_string(),
