@@ -17,6 +17,9 @@ Protocol on stdin/stdout, one command per line, one JSON answer per line:
       one contrastive-divergence iteration: `steps` Langevin steps (step size, noise, clip of
       the preset) from uniform noise, then energies of positives and negatives in one forward,
       loss E+ - E- + (E+^2 + E-^2), backward, Adam step; seconds
+  {"op": "layer", "c_in": 64, "c_out": 128, "k": 4, "stride": 2, "size": 14, "batch": 128,
+   "pass": "forward" | "input grad" | "weight grad"}
+      one convolution alone (SAME padding), seconds
   {"op": "info"} -> torch version, threads, mode, allocator
   {"op": "rss"} -> peak resident set of this process so far, MiB
   {"op": "quit"}
@@ -75,15 +78,21 @@ class SnConv(nn.Module):
         return self.weight * scale
 
     def forward(self, x):
-        h, w = x.shape[-2:]
-        pads = []
-        for size in (w, h):
-            out = -(-size // self.stride)
-            total = max((out - 1) * self.stride + self.k - size, 0)
-            pads += [total // 2, total - total // 2]
-        if pads[0] == pads[1] == pads[2] == pads[3]:
-            return F.conv2d(x, self.effective_weight(), None, self.stride, pads[0])
-        return F.conv2d(F.pad(x, pads), self.effective_weight(), None, self.stride)
+        return same_conv(x, self.effective_weight(), self.stride)
+
+
+def same_conv(x, weight, stride):
+    """Convolution with TensorFlow SAME padding (an odd total puts the extra row after)."""
+    h, w = x.shape[-2:]
+    k = weight.shape[-1]
+    pads = []
+    for size in (w, h):
+        out = -(-size // stride)
+        total = max((out - 1) * stride + k - size, 0)
+        pads += [total // 2, total - total // 2]
+    if pads[0] == pads[1] == pads[2] == pads[3]:
+        return F.conv2d(x, weight, None, stride, pads[0])
+    return F.conv2d(F.pad(x, pads), weight, None, stride)
 
 
 class SnLinear(nn.Module):
@@ -251,6 +260,32 @@ def train(name, batch, steps):
     return time.perf_counter() - start
 
 
+def layer(cmd):
+    """One convolution of a network alone: `pass` forward, input grad (forward + gradient with
+    respect to the input) or weight grad (forward + gradient with respect to the weight)."""
+    key = ("layer", cmd["c_in"], cmd["c_out"], cmd["k"], cmd["stride"], cmd["size"], cmd["batch"])
+    if key not in _cache:
+        torch.manual_seed(0)
+        b, s, k = cmd["batch"], cmd["size"], cmd["k"]
+        out = -(-s // cmd["stride"])
+        _cache[key] = (
+            channels_last(torch.rand(b, cmd["c_in"], s, s)),
+            channels_last(0.05 * torch.randn(cmd["c_out"], cmd["c_in"], k, k)),
+            channels_last(torch.randn(b, cmd["c_out"], out, out)),
+        )
+    x, w, g = _cache[key]
+    start = time.perf_counter()
+    if cmd["pass"] == "forward":
+        with torch.no_grad():
+            same_conv(x, w, cmd["stride"])
+    else:
+        wrt = x if cmd["pass"] == "input grad" else w
+        wrt = wrt.detach().requires_grad_(True)
+        args = (wrt, w) if cmd["pass"] == "input grad" else (x, wrt)
+        torch.autograd.grad(same_conv(*args, cmd["stride"]), wrt, g)
+    return time.perf_counter() - start
+
+
 def peak_rss_mib():
     import resource
 
@@ -298,6 +333,8 @@ def main():
                     ans = {"seconds": step(cmd["net"], cmd["batch"])}
                 elif op == "train":
                     ans = {"seconds": train(cmd["net"], cmd["batch"], cmd["steps"])}
+                elif op == "layer":
+                    ans = {"seconds": layer(cmd)}
                 else:
                     ans = {"error": f"unknown op {op}"}
             except Exception as e:  # reported to the bench, which drops this mode

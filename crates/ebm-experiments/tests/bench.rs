@@ -83,7 +83,7 @@ fn bench_reports_steps_training_memory_and_ratios() {
     let dir = scratch("ratios");
     let python = fake_python(&dir);
     let report = bench(
-        &["--python", python.to_str().unwrap()],
+        &["--python", python.to_str().unwrap(), "--layers"],
         &dir.join("bench.json"),
     );
     // One process per mode; compile failed its warm-up and was dropped, the others ran with an
@@ -142,6 +142,18 @@ fn bench_reports_steps_training_memory_and_ratios() {
         assert_eq!(row["peak_rss_mib"].as_f64().unwrap(), 100.0);
     }
 
+    // Every convolution of MnistNet, each pass, against the fastest eager reference.
+    let layers = report["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 4 * 3);
+    assert_eq!(layers[3]["layer"], "64x64 4x4/2 @28");
+    assert_eq!(layers[3]["pass"], "forward");
+    for row in layers {
+        let ours = row["ebm_seconds"].as_f64().unwrap();
+        assert!(ours > 0.0);
+        assert_eq!(row["pytorch_mode"], "channels-last");
+        assert!((row["vs_pytorch"].as_f64().unwrap() - 0.25 / ours).abs() < 1e-9 / ours);
+    }
+
     let data = report["data"].as_array().unwrap();
     assert_eq!(data[0]["dataset"], "mnist-10k");
     assert_eq!(data[0]["images"], 8000);
@@ -160,5 +172,6 @@ fn bench_without_reference_has_no_ratios() {
     assert_eq!(steps.len(), 1);
     assert!(steps[0]["vs_pytorch"].is_null());
     assert_eq!(report["train"].as_array().unwrap().len(), 1);
+    assert!(report["layers"].as_array().unwrap().is_empty(), "only with --layers");
     let _ = std::fs::remove_dir_all(&dir);
 }

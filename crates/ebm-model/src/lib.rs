@@ -33,7 +33,7 @@ pub use activation::Activation;
 pub use conditioning::one_hot;
 pub use count::weight_count;
 pub use dense::{Dense, DenseConfig};
-pub use ebm_kernels::Kernels;
+pub use ebm_kernels::{Kernels, conv2d_same};
 pub use energy::EnergyModel;
 pub use init::WeightInit;
 pub use mlp::{MlpEnergy, MlpEnergyConfig};

@@ -5,6 +5,7 @@
 //! implementations are interleaved (one of each in turn) and medians reported, because shared
 //! machines are noisy.
 
+pub mod layers;
 pub mod reference;
 pub mod steps;
 pub mod train;
@@ -87,6 +88,8 @@ pub struct BenchOptions {
     pub reference_modes: Vec<ReferenceMode>,
     /// Also time the parameters-on-autodiff step and Burn's own kernels (conv2d, sigmoid).
     pub variants: bool,
+    /// Also time every distinct convolution alone, per pass ([`layers`]).
+    pub layers: bool,
     /// Data directory for the data-loading part (the embedded MNIST subset is always timed).
     pub data_dir: Option<PathBuf>,
     /// Device string passed to the `ebm train` children.
@@ -155,6 +158,8 @@ pub struct BenchReport {
     pub steps: Vec<StepRow>,
     /// Training iterations.
     pub train: Vec<TrainRow>,
+    /// Convolutions alone, per pass (with `--layers`).
+    pub layers: Vec<layers::LayerRow>,
     /// Data loading.
     pub data: Vec<DataRow>,
 }
@@ -234,6 +239,7 @@ pub fn run_bench(opts: &BenchOptions, device: &Device) -> Result<BenchReport> {
         opts.device_spec, opts.threads, opts.batch, opts.reps
     );
     let (mut steps, mut train, mut references) = (Vec::new(), Vec::new(), Vec::new());
+    let mut layer_rows = Vec::new();
     let scratch = Scratch::new()?;
     for &net in &opts.networks {
         // Fresh reference processes per network, so each one's peak memory is this network's.
@@ -300,6 +306,33 @@ pub fn run_bench(opts: &BenchOptions, device: &Device) -> Result<BenchReport> {
             );
             train.extend(rows);
         }
+        if opts.layers {
+            println!(
+                "\nConvolutions alone ({}, batch {}, medians of {} interleaved rounds; x N: how many of the network)\n{:<24} {:<12} {:>10} {:>10} {:>10} {:<14}",
+                net.name(),
+                opts.batch,
+                opts.reps,
+                "layer",
+                "pass",
+                "ebm s",
+                "torch s",
+                "vs torch",
+                "torch mode"
+            );
+            let rows = layers::layer_rows(net, opts.batch, opts.reps, device, &mut refs)?;
+            for r in &rows {
+                println!(
+                    "{:<24} {:<12} {:>10.4} {:>10} {:>10} {:<14}",
+                    format!("{} x{}", r.layer, r.count),
+                    r.pass,
+                    r.ebm_seconds,
+                    r.pytorch_seconds.map_or("-".into(), |t| format!("{t:.4}")),
+                    ratio(r.vs_pytorch),
+                    r.pytorch_mode.as_deref().unwrap_or("-")
+                );
+            }
+            layer_rows.extend(rows);
+        }
         references.extend(refs.iter().map(|r| r.info.clone()));
     }
     println!(
@@ -319,6 +352,7 @@ pub fn run_bench(opts: &BenchOptions, device: &Device) -> Result<BenchReport> {
         references,
         steps,
         train,
+        layers: layer_rows,
         data,
     })
 }

@@ -49,6 +49,10 @@ pub struct BenchArgs {
     /// Skip the extra rows (params on autodiff, Burn's own conv2d).
     #[arg(long)]
     pub no_variants: bool,
+    /// Also time every distinct convolution of each network alone, per pass (forward,
+    /// + input gradient, + weight gradient), against the eager reference configurations.
+    #[arg(long)]
+    pub layers: bool,
     /// Data directory for the data-loading part (default: $EBM_DATA_DIR, else the per-user
     /// data directory).
     #[arg(long)]
@@ -83,6 +87,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .map(|m| ReferenceMode::parse(m.trim()))
             .collect::<Result<_>>()?,
         variants: !args.no_variants,
+        layers: args.layers,
         data_dir: args.data_dir,
         device_spec: spec.to_string(),
         exe: std::env::current_exe().context("locating the ebm executable")?,

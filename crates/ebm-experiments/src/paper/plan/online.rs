@@ -5,13 +5,14 @@
 use burn::module::Module;
 use burn::tensor::Device;
 use ebm_data::plan::{Environment, Particle, Trajectories};
-use ebm_model::{MlpEnergyConfig, MlpRegressorConfig};
 use ebm_sampler::SplitMix64;
 
 use super::config::{InverseKind, PlanConfig, PlannerKind};
 use super::planner::{Goal, plan};
 use super::replay::RowBuffer;
-use super::train::{TrainLog, cd_step, host, inverse_optimizer, mse_step, rows, train_ff};
+use super::train::{
+    Learners, TrainLog, cd_step, host, inverse_optimizer, mse_step, rows, train_ff,
+};
 use super::{Trained, make_env};
 
 /// A fresh environment for online training: the particle starts anywhere with `eps` 0.05, as
@@ -38,13 +39,12 @@ pub fn train_online(
     let started = std::time::Instant::now();
     let (d, a, t) = (env.state_dim(), env.action_dim(), cfg.planner.horizon);
     let n_env = cfg.online.envs;
-    let train_device = device.clone().autodiff();
-    device.seed(cfg.seed);
-    let mut model = MlpEnergyConfig::ebm_plan(d)
-        .with_hidden(cfg.hidden)
-        .init(&train_device);
-    let mut inverse = MlpRegressorConfig::ebm_plan_inverse(d, a).init(&train_device);
-    let (mut optim, mut inv_optim) = (cfg.optimizer.init(), inverse_optimizer().init());
+    let Learners {
+        mut model,
+        mut inverse,
+        mut optim,
+        mut inv_optim,
+    } = Learners::new(cfg, d, a, device);
     let mut rng = SplitMix64::new(cfg.seed ^ 0x0411);
     let mut envs: Vec<_> = (0..n_env).map(|_| online_env(env.name())).collect();
     let mut obs: Vec<Vec<f32>> = envs

@@ -161,6 +161,35 @@ pub fn inverse_optimizer() -> OptimizerConfig {
     OptimizerConfig::new().with_lr(1e-3).with_beta1(0.9)
 }
 
+/// The transition energy and the inverse-dynamics model, fresh on the autodiff device (the
+/// device seeded with `cfg.seed` first), with their optimisers.
+pub struct Learners {
+    /// Transition energy `E(s_t, s_t+1)`.
+    pub model: MlpEnergy,
+    /// Inverse dynamics `(s_t, s_t+1) -> a_t`.
+    pub inverse: MlpRegressor,
+    /// The energy's optimiser.
+    pub optim: ModuleOptimizer,
+    /// The inverse model's optimiser.
+    pub inv_optim: ModuleOptimizer,
+}
+
+impl Learners {
+    /// Both models for `d`-dimensional states and `a`-dimensional actions.
+    pub fn new(cfg: &PlanConfig, d: usize, a: usize, device: &Device) -> Self {
+        let train_device = device.clone().autodiff();
+        device.seed(cfg.seed);
+        Self {
+            model: MlpEnergyConfig::ebm_plan(d)
+                .with_hidden(cfg.hidden)
+                .init(&train_device),
+            inverse: MlpRegressorConfig::ebm_plan_inverse(d, a).init(&train_device),
+            optim: cfg.optimizer.init(),
+            inv_optim: inverse_optimizer().init(),
+        }
+    }
+}
+
 /// Trains the transition energy and the inverse model on `data`; both come back on the plain
 /// device. `say` receives progress lines.
 pub fn train_energy(
@@ -172,13 +201,12 @@ pub fn train_energy(
 ) -> (MlpEnergy, MlpRegressor, TrainLog) {
     let started = std::time::Instant::now();
     let (d, a) = (data.state_dim, data.action_dim);
-    let train_device = device.clone().autodiff();
-    device.seed(cfg.seed);
-    let mut model = MlpEnergyConfig::ebm_plan(d)
-        .with_hidden(cfg.hidden)
-        .init(&train_device);
-    let mut inverse = MlpRegressorConfig::ebm_plan_inverse(d, a).init(&train_device);
-    let (mut optim, mut inv_optim) = (cfg.optimizer.init(), inverse_optimizer().init());
+    let Learners {
+        mut model,
+        mut inverse,
+        mut optim,
+        mut inv_optim,
+    } = Learners::new(cfg, d, a, device);
     let mut buffer = RowBuffer::new(2 * d, cfg.negatives.capacity);
     let mut rng = SplitMix64::new(cfg.seed ^ 0x7a11);
     let (mut sum_p, mut sum_n, mut count) = (0.0, 0.0, 0usize);
