@@ -45,6 +45,9 @@ pub struct ImportArgs {
     /// The new run directory (refused if it already holds a run).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace the run that --out holds (its files only).
+    #[arg(long)]
+    pub overwrite: bool,
     /// Device, as for train.
     #[arg(long)]
     pub device: Option<String>,
@@ -63,7 +66,13 @@ pub fn export(args: ExportArgs) -> Result<()> {
 /// Runs `ebm import`.
 pub fn import(args: ImportArgs) -> Result<()> {
     let (_, device) = select_device(args.device.as_deref())?;
-    let ckpt = import_run(&args.file, args.config.as_deref(), &args.out, &device)?;
+    let ckpt = import_run(
+        &args.file,
+        args.config.as_deref(),
+        &args.out,
+        args.overwrite,
+        &device,
+    )?;
     println!(
         "wrote {} (checkpoint {})",
         args.out.display(),

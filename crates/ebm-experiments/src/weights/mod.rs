@@ -91,11 +91,12 @@ fn read_import_config(path: &Path) -> Result<(TrainConfig, usize)> {
 /// [`export_run`] writes them) under the configuration `config` (default: the `.json` beside
 /// `file`): `config.json` and one checkpoint with a fresh optimiser and an empty replay
 /// buffer. Every tensor of the network must be in the file and every tensor of the file must
-/// be used. Refuses a directory that already holds a run.
+/// be used. Refuses a directory that already holds a run unless told to `overwrite` it.
 pub fn import_run(
     file: &Path,
     config: Option<&Path>,
     out: &Path,
+    overwrite: bool,
     device: &Device,
 ) -> Result<PathBuf> {
     let config_file = config.map_or_else(|| config_path(file), Path::to_path_buf);
@@ -121,9 +122,16 @@ pub fn import_run(
             result.errors
         );
     }
-    claim_new(out, false)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let paths = RunPaths::new(out);
+    if paths.holds_run() && !overwrite {
+        bail!(
+            "{} already holds a run: import into another directory, or replace that run with --overwrite",
+            out.display()
+        );
+    }
+    claim_new(out, overwrite)?;
+    std::fs::create_dir_all(paths.samples())
+        .with_context(|| format!("creating {}", paths.samples().display()))?;
     config
         .save(paths.config())
         .with_context(|| format!("writing {}", paths.config().display()))?;

@@ -112,7 +112,7 @@ fn round_trip(name: &str, config: &TrainConfig) -> f32 {
         (file.as_path(), config_path(&file).as_path())
     );
     let imported = tmp(&format!("{name}-imported"));
-    import_run(&file, None, &imported, &device).unwrap();
+    import_run(&file, None, &imported, false, &device).unwrap();
     let before = energies(&run, config, &device);
     let after = energies(&imported, config, &device);
     assert_eq!(
@@ -185,7 +185,7 @@ fn a_file_that_does_not_fit_the_network_is_refused() {
     let other = run.join("wider.json");
     wider.save(&other).unwrap();
     let target = tmp("misfit-imported");
-    let err = import_run(&file, Some(&other), &target, &device)
+    let err = import_run(&file, Some(&other), &target, false, &device)
         .unwrap_err()
         .to_string();
     assert!(
@@ -193,10 +193,15 @@ fn a_file_that_does_not_fit_the_network_is_refused() {
         "{err}"
     );
     assert!(!target.join("config.json").exists(), "nothing is written");
-    // And a directory holding a run is never overwritten.
-    let err = import_run(&file, None, &run, &device)
+    // And a directory holding a run is replaced only when asked.
+    let err = import_run(&file, None, &run, false, &device)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("already holds a run"), "{err}");
+    assert!(
+        err.contains("already holds a run") && err.contains("--overwrite"),
+        "{err}"
+    );
+    import_run(&file, None, &run, true, &device).unwrap();
+    assert!(run.join("samples").is_dir(), "sample writes into samples/");
     std::fs::remove_dir_all(&run).unwrap();
 }
