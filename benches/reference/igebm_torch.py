@@ -144,12 +144,16 @@ class ResBlock(nn.Module):
         return swish(r)
 
 
+RESNET32_BLOCKS = [(128, True), (128, False), (256, True), (256, False), (256, True), (256, False)]
+
+
 class ResNet32(nn.Module):
-    def __init__(self, classes=None):
+    """ResNet32 by default; other widths and stacks as `ResNetConfig` describes them."""
+
+    def __init__(self, classes=None, in_channels=3, stem=128, specs=RESNET32_BLOCKS):
         super().__init__()
-        self.stem = SnConv(3, 128, 3)
-        specs = [(128, True), (128, False), (256, True), (256, False), (256, True), (256, False)]
-        blocks, c = [], 128
+        self.stem = SnConv(in_channels, stem, 3)
+        blocks, c = [], stem
         for ch, down in specs:
             blocks.append(ResBlock(c, ch, classes, down))
             c = ch
@@ -164,13 +168,20 @@ class ResNet32(nn.Module):
 
 
 class MnistNet(nn.Module):
-    def __init__(self):
+    """The official MNIST network by default; other sizes as `MnistNetConfig` describes them."""
+
+    def __init__(self, in_channels=1, filters=64, hidden=128, image_size=28):
         super().__init__()
+        h = filters
         self.convs = nn.ModuleList([
-            SnConv(1, 64, 3), SnConv(64, 64, 4, 2), SnConv(64, 128, 4, 2), SnConv(128, 256, 4, 2),
+            SnConv(in_channels, h, 3), SnConv(h, h, 4, 2), SnConv(h, 2 * h, 4, 2),
+            SnConv(2 * h, 4 * h, 4, 2),
         ])
-        self.fc = SnLinear(256 * 4 * 4, 128)
-        self.out = SnLinear(128, 1, sn=False)
+        side = image_size
+        for _ in range(3):
+            side = -(-side // 2)  # SAME padding, stride 2: ceil(side / 2)
+        self.fc = SnLinear(4 * h * side * side, hidden)
+        self.out = SnLinear(hidden, 1, sn=False)
 
     def forward(self, x, y=None):
         h = x

@@ -17,3 +17,4 @@ pub mod paper;
 pub mod plot;
 pub mod run;
 pub mod testing;
+pub mod weights;

@@ -1,5 +1,6 @@
 //! Support for the workspace's tests: the one way a test finds the real datasets shipped
-//! beside the project, and a skip that cannot go unnoticed.
+//! beside the project, the one way it finds a Python with torch, and a skip that cannot go
+//! unnoticed.
 //!
 //! The datasets live in `$EBM_SHARED_DATA`, else `../shared/data` beside the workspace this
 //! crate was built from (a path fixed at compile time: tests run from the build tree). A test
@@ -9,6 +10,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use crate::bench::reference::find_python;
 
 /// The shared datasets folder, if present.
 pub fn shared_data_dir() -> Option<PathBuf> {
@@ -32,9 +35,35 @@ pub fn shared_data_or_skip(test: &str) -> Option<PathBuf> {
         std::env::var_os("EBM_REQUIRE_SHARED_DATA").is_none(),
         "{test}: $EBM_REQUIRE_SHARED_DATA is set but no shared data directory was found (set EBM_SHARED_DATA or place ../shared/data beside the project)"
     );
-    eprintln!(
-        "SKIPPED {test}: no shared data directory (set EBM_SHARED_DATA or place ../shared/data beside the project)"
+    skip(
+        test,
+        "no shared data directory (set EBM_SHARED_DATA or place ../shared/data beside the project)",
     );
+    None
+}
+
+/// A Python that imports torch, for the tests that compare with the PyTorch reference:
+/// `$EBM_PYTHON` when set (and only it), else `.venv-torch/bin/python` at the workspace root,
+/// else what `ebm bench` finds (`.venv-torch/bin/python` in the working directory, `python3`).
+/// `None` (after recording the skip of `test`) when none imports torch.
+pub fn python_with_torch_or_skip(test: &str) -> Option<PathBuf> {
+    let root_venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-torch/bin/python");
+    let found = match std::env::var_os("EBM_PYTHON") {
+        Some(py) => find_python(Some(Path::new(&py))),
+        None => find_python(Some(&root_venv)).or_else(|| find_python(None)),
+    };
+    if found.is_none() {
+        skip(
+            test,
+            "no Python with torch (set EBM_PYTHON=/path/to/python, or make .venv-torch at the workspace root)",
+        );
+    }
+    found
+}
+
+/// Reports a skipped test: a `SKIPPED` line on stderr and a line in `$EBM_SKIP_LOG`.
+pub fn skip(test: &str, why: &str) {
+    eprintln!("SKIPPED {test}: {why}");
     if let Some(log) = std::env::var_os("EBM_SKIP_LOG") {
         let line = format!("{test}\n");
         let written = std::fs::OpenOptions::new()
@@ -49,5 +78,4 @@ pub fn shared_data_or_skip(test: &str) -> Option<PathBuf> {
             );
         }
     }
-    None
 }

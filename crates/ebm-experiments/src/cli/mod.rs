@@ -13,6 +13,7 @@ pub mod plan;
 pub mod robust;
 pub mod sample;
 pub mod train;
+pub mod weights;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -39,6 +40,12 @@ pub enum Command {
     Eval(sample::EvalArgs),
     /// Write a grid of fresh samples from a run's latest checkpoint.
     Sample(sample::SampleArgs),
+    /// Write a run's network to a safetensors file with PyTorch names (spectral-norm `u`
+    /// included) and its configuration to a JSON beside it.
+    Export(weights::ExportArgs),
+    /// Read weights written by `ebm export` (PyTorch names) into a new run directory that
+    /// `ebm sample` and `ebm eval` accept.
+    Import(weights::ImportArgs),
     /// Datasets: download, inspect.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -79,6 +86,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => sample::eval(args),
         Command::Sample(args) => sample::sample(args),
+        Command::Export(args) => weights::export(args),
+        Command::Import(args) => weights::import(args),
         Command::Data(command) => data::run(command),
         Command::Devices => {
             println!(
