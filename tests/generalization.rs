@@ -7,7 +7,7 @@
 //! One test binary, tests run one after the other: the device RNG is process-wide.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use burn::tensor::Device;
 use ebm_experiments::data::embedded_mnist10k;
@@ -21,9 +21,9 @@ use ebm_experiments::paper::{Experiment, first_images, values};
 use ebm_experiments::run::model::ModelConfig;
 use ebm_experiments::run::presets::preset;
 use ebm_experiments::run::{RunStart, train};
+use ebm_experiments::testing::device_rng_lock;
 use ebm_model::{BlockSpec, ResNetConfig};
 
-static SERIAL: Mutex<()> = Mutex::new(());
 static RUN: OnceLock<PathBuf> = OnceLock::new();
 
 /// A data directory that holds nothing: the embedded subset needs none.
@@ -70,7 +70,7 @@ fn json(path: &Path) -> serde_json::Value {
 
 #[test]
 fn ood_writes_the_table_and_rejects_unknown_sets() {
-    let _g = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let run = tiny_run();
     let device = Device::flex();
     let opts = OodOptions {
@@ -118,7 +118,7 @@ fn ood_writes_the_table_and_rejects_unknown_sets() {
 
 #[test]
 fn robust_eps_zero_is_clean_accuracy_and_attacks_raise_the_loss() {
-    let _g = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let run = tiny_run();
     let device = Device::flex();
     let exp = Experiment::load(run, &no_data(), &device).unwrap();
@@ -190,7 +190,7 @@ fn robust_eps_zero_is_clean_accuracy_and_attacks_raise_the_loss() {
 
 #[test]
 fn inpainting_keeps_observed_pixels_and_reports_the_baselines() {
-    let _g = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let run = tiny_run();
     let device = Device::flex();
     let exp = Experiment::load(run, &no_data(), &device).unwrap();
@@ -235,7 +235,7 @@ fn inpainting_keeps_observed_pixels_and_reports_the_baselines() {
 
 #[test]
 fn crossclass_rejects_a_class_the_run_does_not_have() {
-    let _g = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let run = tiny_run();
     let opts = CrossClassOptions {
         from: 3,

@@ -5,8 +5,6 @@
 //! The device RNG is process-wide and training seeds it: the tests take one lock so that no
 //! other test draws from it while one trains or plans (otherwise results follow thread timing).
 
-use std::sync::{Mutex, MutexGuard};
-
 use burn::module::Param;
 use burn::tensor::{Device, Tensor};
 use ebm_data::plan::{Environment, Particle};
@@ -14,13 +12,8 @@ use ebm_experiments::cli::plan::{PlanArgs, PlannerArg, run_plan};
 use ebm_experiments::paper::plan::config::{PlanConfig, PlannerKind};
 use ebm_experiments::paper::plan::episode::{Agent, run_episode};
 use ebm_experiments::paper::plan::{make_env, train_offline};
+use ebm_experiments::testing::device_rng_lock;
 use ebm_model::{MlpEnergy, MlpEnergyConfig, MlpRegressorConfig};
-
-/// Serialises the tests of this file (see the file's doc).
-fn device_rng() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// The L1 distance of `s` to the goal (the particle's per-step cost).
 fn l1(s: &[f32], goal: &[f32]) -> f64 {
@@ -38,7 +31,7 @@ fn zero_energy(device: &Device) -> MlpEnergy {
 
 #[test]
 fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
-    let _rng = device_rng();
+    let _rng = device_rng_lock();
     let device = Device::flex();
     let energy = zero_energy(&device);
     let inverse = MlpRegressorConfig::ebm_plan_inverse(2, 2).init(&device);
@@ -90,7 +83,7 @@ fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
 
 #[test]
 fn a_briefly_trained_transition_energy_plans_to_the_goal() {
-    let _rng = device_rng();
+    let _rng = device_rng_lock();
     let device = Device::flex();
     let mut cfg = PlanConfig::preset("particle").unwrap();
     cfg.trajectories = 1000;
@@ -142,7 +135,7 @@ fn a_briefly_trained_transition_energy_plans_to_the_goal() {
 
 #[test]
 fn unknown_environments_are_errors() {
-    let _rng = device_rng();
+    let _rng = device_rng_lock();
     assert!(PlanConfig::preset("cartpole").is_none());
     assert!(make_env("cartpole", false).is_err());
     assert!(

@@ -5,7 +5,6 @@
 //! One test binary, tests run one after the other: the device RNG is process-wide.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
@@ -14,9 +13,8 @@ use ebm_experiments::run::metrics::MetricsLine;
 use ebm_experiments::run::model::ModelConfig;
 use ebm_experiments::run::presets::preset;
 use ebm_experiments::run::{RunStart, TrainConfig, read_config, train};
+use ebm_experiments::testing::device_rng_lock;
 use ebm_model::{EnergyModel, MnistNetConfig};
-
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn tiny() -> TrainConfig {
     let mut c = preset("mnist-10k").unwrap();
@@ -58,7 +56,7 @@ fn metrics(dir: &Path) -> Vec<MetricsLine> {
 
 #[test]
 fn run_directory_holds_every_file() {
-    let _guard = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let dir = tmp("rundir");
     let device = Device::flex();
     let config = tiny();
@@ -98,7 +96,7 @@ fn run_directory_holds_every_file() {
 
 #[test]
 fn resume_continues_exactly() {
-    let _guard = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let device = Device::flex();
     let data = embedded_mnist10k();
     let straight = tmp("straight");
@@ -139,7 +137,7 @@ fn resume_continues_exactly() {
 
 #[test]
 fn divergence_rolls_back_then_gives_up() {
-    let _guard = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let device = Device::flex();
     let dir = tmp("diverge");
     let mut config = tiny();
@@ -162,7 +160,7 @@ fn divergence_rolls_back_then_gives_up() {
 
 #[test]
 fn a_directory_holding_a_run_is_refused_or_overwritten_never_mixed() {
-    let _guard = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let device = Device::flex();
     let data = embedded_mnist10k();
     let dir = tmp("mixed");
@@ -217,7 +215,7 @@ fn a_directory_holding_a_run_is_refused_or_overwritten_never_mixed() {
 #[test]
 fn sample_flags_that_cannot_apply_are_errors() {
     use ebm_experiments::run::sample::{SampleOptions, sample_run};
-    let _guard = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let device = Device::flex();
     let dir = tmp("sampleflags");
     let opts = |label, from_buffer| SampleOptions {
@@ -255,7 +253,7 @@ fn sample_flags_that_cannot_apply_are_errors() {
 #[test]
 fn eval_reports_buffer_and_noise_samples_and_every_ood_set() {
     use ebm_experiments::eval::{EvalOptions, EvalReport, evaluate};
-    let _guard = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let device = Device::flex();
     let dir = tmp("eval");
     train(
@@ -329,7 +327,7 @@ fn eval_reports_buffer_and_noise_samples_and_every_ood_set() {
 #[test]
 fn averaged_weights_and_shifted_replays_resume_exactly() {
     use ebm_experiments::run::TrainedRun;
-    let _guard = SERIAL.lock().unwrap();
+    let _rng = device_rng_lock();
     let device = Device::flex();
     let data = embedded_mnist10k();
     let config = || {

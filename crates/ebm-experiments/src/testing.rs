@@ -79,3 +79,12 @@ pub fn skip(test: &str, why: &str) {
         }
     }
 }
+
+/// Serialises the tests of one test binary that seed the device and then train or sample:
+/// the device's random generator is process-wide, so two such tests running on parallel
+/// threads would draw from each other's stream and depend on thread timing. Hold the guard for
+/// the whole test; a test that panicked while holding it does not poison the others.
+pub fn device_rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

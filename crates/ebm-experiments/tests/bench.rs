@@ -172,6 +172,9 @@ fn bench_without_reference_has_no_ratios() {
     assert_eq!(steps.len(), 1);
     assert!(steps[0]["vs_pytorch"].is_null());
     assert_eq!(report["train"].as_array().unwrap().len(), 1);
-    assert!(report["layers"].as_array().unwrap().is_empty(), "only with --layers");
+    assert!(
+        report["layers"].as_array().unwrap().is_empty(),
+        "only with --layers"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -36,6 +36,7 @@ fn split_mnist_tasks_are_five_disjoint_pairs_and_filter_their_digits() {
 
 #[test]
 fn two_tasks_give_a_two_by_two_matrix_per_seed_and_learn_the_first_task() {
+    let _rng = ebm_experiments::testing::device_rng_lock();
     let mut splits = embedded_mnist10k();
     // A quarter of the test set keeps the evaluation (each image under all 10 labels) short.
     let keep: Vec<usize> = (0..500).collect();
@@ -124,6 +125,7 @@ fn without_full_mnist_the_embedded_subset_is_used_and_said() {
 
 #[test]
 fn the_command_writes_json_heat_maps_and_the_table() {
+    let _rng = ebm_experiments::testing::device_rng_lock();
     let dir = std::env::temp_dir().join(format!("ebm-continual-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
