@@ -3,7 +3,7 @@
 //! reloads when the run's files changed. It listens on loopback unless given another address.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -74,7 +74,7 @@ impl Drop for LiveView {
     }
 }
 
-fn serve(server: &Server, run: &PathBuf, stop: &AtomicBool) {
+fn serve(server: &Server, run: &Path, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         if let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(200)) {
             // A client that went away is no concern of the run's.
