@@ -219,6 +219,21 @@ mod tests {
     }
 
     #[test]
+    fn serve_defaults_to_loopback_and_never_takes_the_preset() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["train"];
+            all.extend(args);
+            Wrapper::try_parse_from(all).unwrap().args
+        };
+        let a = parse(&["--serve", "mnist-10k"]);
+        assert_eq!(a.serve.as_deref(), Some(DEFAULT_ADDR));
+        assert_eq!(a.preset.as_deref(), Some("mnist-10k"));
+        let a = parse(&["mnist-10k", "--serve=0.0.0.0:8080"]);
+        assert_eq!(a.serve.as_deref(), Some("0.0.0.0:8080"));
+        assert_eq!(parse(&["mnist-10k"]).serve, None);
+    }
+
+    #[test]
     fn a_preset_resolves_with_overrides_and_a_preset_with_config_is_an_error() {
         let p = plan(&["mnist-10k", "--iters", "3", "--out", "r", "--overwrite"]).unwrap();
         assert_eq!(p.config.iterations, 3);
