@@ -9,6 +9,17 @@ use crate::run::paths::RunPaths;
 /// Sample grids shown at most (evenly spaced over training, the last always among them).
 pub const MAX_GRIDS: usize = 12;
 
+/// How the JSON files of the experiment commands begin: a directory with one of them (and no
+/// training run) is an experiment's output folder. Every JSON and PNG is shown, these or not.
+const EXPERIMENTS: [&str; 6] = [
+    "ood",
+    "robust-",
+    "crossclass-",
+    "inpaint-",
+    "continual",
+    "plan",
+];
+
 /// One experiment's output: its JSON and the pictures named after it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Output {
@@ -62,10 +73,15 @@ impl Contents {
             }
         }
         contents.outputs = pair(jsons, pngs);
-        if contents.config.is_none() && contents.metrics.is_none() && contents.outputs.is_empty() {
+        let experiment = contents
+            .outputs
+            .iter()
+            .any(|o| o.json.is_some() && EXPERIMENTS.iter().any(|e| o.stem.starts_with(e)));
+        if contents.config.is_none() && contents.metrics.is_none() && !experiment {
             bail!(
-                "{} is not a run directory: no config.json, metrics.jsonl or experiment output (JSON, PNG) in it",
-                dir.display()
+                "{} is not a run directory: no config.json, metrics.jsonl or experiment output ({}*.json) in it",
+                dir.display(),
+                EXPERIMENTS.join("*.json, ")
             );
         }
         Ok(contents)
@@ -180,8 +196,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ebm-notarun-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("notes.txt"), "x").unwrap();
+        std::fs::write(dir.join("settings.json"), "{}").unwrap();
         let err = Contents::scan(&dir).unwrap_err().to_string();
         assert!(err.contains("not a run directory"), "{err}");
+        std::fs::write(dir.join("plan.json"), "[]").unwrap();
+        let found = Contents::scan(&dir).unwrap();
+        assert_eq!(found.outputs.len(), 2, "every JSON is shown");
         assert!(Contents::scan(&dir.join("missing")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
