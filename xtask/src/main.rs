@@ -105,7 +105,7 @@ fn report_skips() {
         eprintln!("xtask test: no test skipped");
     } else {
         eprintln!(
-            "xtask test: {} test(s) SKIPPED for lack of the shared datasets (../shared/data or $EBM_SHARED_DATA) or of a Python with torch ($EBM_PYTHON): {}",
+            "xtask test: {} test(s) SKIPPED for lack of the shared datasets (../shared/data or $EBM_SHARED_DATA), of a Python with torch ($EBM_PYTHON) or of a browser (chromium): {}",
             skipped.len(),
             skipped.join(", ")
         );

@@ -1,12 +1,13 @@
 //! Support for the workspace's tests: the one way a test finds the real datasets shipped
-//! beside the project, the one way it finds a Python with torch, and a skip that cannot go
-//! unnoticed.
+//! beside the project, the one way it finds a Python with torch or a headless browser, and a
+//! skip that cannot go unnoticed.
 //!
 //! The datasets live in `$EBM_SHARED_DATA`, else `../shared/data` beside the workspace this
 //! crate was built from (a path fixed at compile time: tests run from the build tree). A test
 //! without them skips, and says so three ways: a `SKIPPED` line on stderr, a line appended to
 //! the file `$EBM_SKIP_LOG` names (`cargo xtask test` counts them in its summary), and, where
-//! `$EBM_REQUIRE_SHARED_DATA` is set (CI), a failure instead of a skip.
+//! `$EBM_REQUIRE_SHARED_DATA` is set (CI), a failure instead of a skip. The browser tests skip
+//! the same way without Chromium, and fail instead where `$EBM_REQUIRE_BROWSER` is set (CI).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,13 +32,37 @@ pub fn shared_data_or_skip(test: &str) -> Option<PathBuf> {
     if let Some(dir) = shared_data_dir() {
         return Some(dir);
     }
-    assert!(
-        std::env::var_os("EBM_REQUIRE_SHARED_DATA").is_none(),
-        "{test}: $EBM_REQUIRE_SHARED_DATA is set but no shared data directory was found (set EBM_SHARED_DATA or place ../shared/data beside the project)"
-    );
     skip(
         test,
         "no shared data directory (set EBM_SHARED_DATA or place ../shared/data beside the project)",
+        "EBM_REQUIRE_SHARED_DATA",
+    );
+    None
+}
+
+/// A headless Chromium for test `test`: `$EBM_CHROMIUM`, else `chromium`, `chromium-browser`
+/// or `google-chrome` on the `PATH`; `None` (after recording the skip) when there is none.
+///
+/// # Panics
+///
+/// When there is none and `$EBM_REQUIRE_BROWSER` is set: CI must run the browser tests.
+pub fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = match std::env::var_os("EBM_CHROMIUM") {
+        Some(p) => vec![PathBuf::from(p)],
+        None => {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            std::env::split_paths(&path)
+                .flat_map(|d| ["chromium", "chromium-browser", "google-chrome"].map(|n| d.join(n)))
+                .collect()
+        }
+    };
+    if let Some(found) = candidates.into_iter().find(|p| p.is_file()) {
+        return Some(found);
+    }
+    skip(
+        test,
+        "no headless browser (install Debian's `chromium`, or set EBM_CHROMIUM to a Chromium binary)",
+        "EBM_REQUIRE_BROWSER",
     );
     None
 }
@@ -45,7 +70,8 @@ pub fn shared_data_or_skip(test: &str) -> Option<PathBuf> {
 /// A Python that imports torch, for the tests that compare with the PyTorch reference:
 /// `$EBM_PYTHON` when set (and only it), else `.venv-torch/bin/python` at the workspace root,
 /// else what `ebm bench` finds (`.venv-torch/bin/python` in the working directory, `python3`).
-/// `None` (after recording the skip of `test`) when none imports torch.
+/// `None` (after recording the skip of `test`) when none imports torch; a failure instead when
+/// `$EBM_REQUIRE_TORCH` is set.
 pub fn python_with_torch_or_skip(test: &str) -> Option<PathBuf> {
     let root_venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-torch/bin/python");
     let found = match std::env::var_os("EBM_PYTHON") {
@@ -56,13 +82,19 @@ pub fn python_with_torch_or_skip(test: &str) -> Option<PathBuf> {
         skip(
             test,
             "no Python with torch (set EBM_PYTHON=/path/to/python, or make .venv-torch at the workspace root)",
+            "EBM_REQUIRE_TORCH",
         );
     }
     found
 }
 
-/// Reports a skipped test: a `SKIPPED` line on stderr and a line in `$EBM_SKIP_LOG`.
-pub fn skip(test: &str, why: &str) {
+/// Records that `test` skipped because of `why`: a `SKIPPED` line on stderr and a line in
+/// `$EBM_SKIP_LOG`; a failure instead when the environment variable `required` is set.
+fn skip(test: &str, why: &str, required: &str) {
+    assert!(
+        std::env::var_os(required).is_none(),
+        "{test}: ${required} is set but {why}"
+    );
     eprintln!("SKIPPED {test}: {why}");
     if let Some(log) = std::env::var_os("EBM_SKIP_LOG") {
         let line = format!("{test}\n");

@@ -10,6 +10,7 @@ pub mod inpaint;
 pub mod ood;
 pub mod place;
 pub mod plan;
+pub mod report;
 pub mod robust;
 pub mod sample;
 pub mod train;
@@ -75,6 +76,9 @@ pub enum Command {
     /// Adversarial robustness: PGD (linf or l2) against the EBM classifier with and without
     /// Langevin purification, and a softmax CNN baseline; writes RUN/robust-NORM.{json,png}.
     Robust(robust::RobustArgs),
+    /// A run as one self-contained HTML page (training curves, sample grids, evaluation,
+    /// experiment outputs, config): RUN/report.html, or served live with --serve.
+    Report(report::ReportArgs),
     /// Inpainting and denoising by masked Langevin, against mean-fill; writes
     /// RUN/inpaint-MASK.{json,png}.
     Inpaint(inpaint::InpaintArgs),
@@ -106,5 +110,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Crossclass(args) => crossclass::run(args),
         Command::Robust(args) => robust::run(args),
         Command::Inpaint(args) => inpaint::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

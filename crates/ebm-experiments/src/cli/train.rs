@@ -9,6 +9,7 @@ use clap::Args;
 
 use crate::data::{data_dir, load_or_download};
 use crate::device::select_device;
+use crate::report::serve::{DEFAULT_ADDR, LiveView};
 use crate::run::paths::default_run_dir;
 use crate::run::presets::{PRESETS, preset as preset_config};
 use crate::run::{RunStart, TrainConfig, read_config, train};
@@ -49,6 +50,10 @@ pub struct TrainArgs {
     /// Continue the run in this directory from its latest checkpoint.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// Serve the run's report while it trains, refreshing as metrics and samples arrive
+    /// (default address 127.0.0.1 and a free port, printed; --serve=HOST:PORT to choose).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = DEFAULT_ADDR)]
+    pub serve: Option<String>,
 }
 
 /// A checked `ebm train` invocation.
@@ -155,7 +160,24 @@ pub fn run(args: TrainArgs) -> Result<()> {
         cfg.save(&path)
             .with_context(|| format!("writing {}", path.display()))?;
     }
+    let live = match &args.serve {
+        Some(addr) => {
+            let view = LiveView::start(&plan.run, addr)?;
+            eprintln!("live report at {}", view.url());
+            Some(view)
+        }
+        None => None,
+    };
     train(cfg, &plan.run, &data, &device, plan.start)?;
+    if let Some(view) = live {
+        let out = crate::report::default_out(&plan.run);
+        crate::report::write(&plan.run, &out)?;
+        eprintln!(
+            "report written to {}; the live view at {} stops",
+            out.display(),
+            view.url()
+        );
+    }
     if let Some(mib) = crate::run::memory::peak_rss_mib() {
         eprintln!("{}", crate::run::memory::peak_line(mib));
     }
@@ -194,6 +216,21 @@ mod tests {
             let err = plan(&args).unwrap_err().to_string();
             assert!(err.contains("--resume"), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn serve_defaults_to_loopback_and_never_takes_the_preset() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["train"];
+            all.extend(args);
+            Wrapper::try_parse_from(all).unwrap().args
+        };
+        let a = parse(&["--serve", "mnist-10k"]);
+        assert_eq!(a.serve.as_deref(), Some(DEFAULT_ADDR));
+        assert_eq!(a.preset.as_deref(), Some("mnist-10k"));
+        let a = parse(&["mnist-10k", "--serve=0.0.0.0:8080"]);
+        assert_eq!(a.serve.as_deref(), Some("0.0.0.0:8080"));
+        assert_eq!(parse(&["mnist-10k"]).serve, None);
     }
 
     #[test]

@@ -41,21 +41,28 @@ pub struct Chart {
 
 /// Writes `series` as a line chart PNG at `path`, one colour per series, with a legend.
 pub fn write_line_chart(path: &Path, chart: &Chart, series: &[Series]) -> Result<()> {
-    register();
-    let (w, h) = SIZE;
-    let mut buf = vec![0u8; (w * h * 3) as usize];
-    draw(&mut buf, chart, series).map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
-    let img = image::RgbImage::from_raw(w, h, buf).context("chart buffer size")?;
+    let img = line_chart(chart, series, SIZE)?;
     img.save(path)
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// Draws `series` as a `size` line chart, one colour per series, with a legend.
+pub fn line_chart(chart: &Chart, series: &[Series], size: (u32, u32)) -> Result<image::RgbImage> {
+    register();
+    let (w, h) = size;
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    draw(&mut buf, size, chart, series)
+        .map_err(|e| anyhow!("drawing the chart {:?}: {e}", chart.title))?;
+    image::RgbImage::from_raw(w, h, buf).context("chart buffer size")
+}
+
 fn draw(
     buf: &mut [u8],
+    size: (u32, u32),
     chart: &Chart,
     series: &[Series],
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let root = BitMapBackend::with_buffer(buf, SIZE).into_drawing_area();
+    let root = BitMapBackend::with_buffer(buf, size).into_drawing_area();
     root.fill(&WHITE)?;
     let (x0, x1) = chart.x_range;
     let (y0, y1) = chart.y_range;
@@ -65,13 +72,18 @@ fn draw(
         .x_label_area_size(46)
         .y_label_area_size(58)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    ctx.configure_mesh()
-        .x_desc(&chart.x_label)
+    let mut mesh = ctx.configure_mesh();
+    mesh.x_desc(&chart.x_label)
         .y_desc(&chart.y_label)
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
+        .light_line_style(RGBColor(235, 235, 235));
+    // Small values (learning rates) in scientific notation rather than runs of zeros.
+    let scientific = |v: &f64| format!("{v:.2e}");
+    if y0.abs().max(y1.abs()) < 1e-2 {
+        mesh.y_label_formatter(&scientific);
+    }
+    mesh.draw()?;
     if chart.diagonal {
         let lo = x0.max(y0);
         let hi = x1.min(y1);

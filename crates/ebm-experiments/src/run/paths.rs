@@ -16,12 +16,13 @@ pub struct RunPaths {
 }
 
 /// Entries a run writes into its directory; `--overwrite` removes exactly these.
-const RUN_ENTRIES: [&str; 5] = [
+const RUN_ENTRIES: [&str; 6] = [
     "config.json",
     "metrics.jsonl",
     "eval.json",
     "checkpoints",
     "samples",
+    "report.html",
 ];
 
 impl RunPaths {
