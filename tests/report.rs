@@ -115,15 +115,7 @@ fn report_renders_in_headless_chromium() {
         name: "uniform (AUROC 0.90)".into(),
         points: vec![(0.0, 0.0), (0.1, 0.7), (1.0, 1.0)],
     };
-    let chart = Chart {
-        title: "ROC".into(),
-        x_label: "false positive rate".into(),
-        y_label: "true positive rate".into(),
-        x_range: (0.0, 1.0),
-        y_range: (0.0, 1.0),
-        markers: false,
-        diagonal: true,
-    };
+    let chart = Chart::roc("ROC", "false positive rate");
     write_line_chart(&dir.join("ood-roc.png"), &chart, &[roc]).unwrap();
     let ood = r#"{"dataset":"mnist-10k","sets":[{"name":"uniform","auroc":0.9}]}"#;
     std::fs::write(dir.join("ood.json"), ood).unwrap();

@@ -39,6 +39,21 @@ pub struct Chart {
     pub diagonal: bool,
 }
 
+impl Chart {
+    /// A ROC chart titled `title`: both axes `[0, 1]`, the chance diagonal, no markers.
+    pub fn roc(title: impl Into<String>, x_label: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: "true positive rate".into(),
+            x_range: (0.0, 1.0),
+            y_range: (0.0, 1.0),
+            markers: false,
+            diagonal: true,
+        }
+    }
+}
+
 /// Writes `series` as a line chart PNG at `path`, one colour per series, with a legend.
 pub fn write_line_chart(path: &Path, chart: &Chart, series: &[Series]) -> Result<()> {
     let img = line_chart(chart, series, SIZE)?;
@@ -122,13 +137,8 @@ mod tests {
     fn draws_lines_legend_and_text() {
         let path = std::env::temp_dir().join(format!("ebm-chart-{}.png", std::process::id()));
         let chart = Chart {
-            title: "ROC".into(),
-            x_label: "false positive rate".into(),
-            y_label: "true positive rate".into(),
-            x_range: (0.0, 1.0),
-            y_range: (0.0, 1.0),
             markers: true,
-            diagonal: true,
+            ..Chart::roc("ROC", "false positive rate")
         };
         let series = [Series {
             name: "uniform (AUROC 1.00)".into(),

@@ -197,18 +197,13 @@ fn write_roc(path: &Path, report: &OodReport) -> Result<()> {
             points: s.roc.iter().map(|p| (p[0], p[1])).collect(),
         })
         .collect();
-    let chart = Chart {
-        title: format!(
+    let chart = Chart::roc(
+        format!(
             "OOD: {} test images against each set, score {}",
             report.dataset, report.score
         ),
-        x_label: "false positive rate (OOD images above the threshold)".into(),
-        y_label: "true positive rate".into(),
-        x_range: (0.0, 1.0),
-        y_range: (0.0, 1.0),
-        markers: false,
-        diagonal: true,
-    };
+        "false positive rate (OOD images above the threshold)",
+    );
     write_line_chart(path, &chart, &series)
 }
 
