@@ -3,6 +3,7 @@
 
 pub mod ablate;
 pub mod bench;
+pub mod compose;
 pub mod continual;
 pub mod crossclass;
 pub mod data;
@@ -71,6 +72,11 @@ pub enum Command {
     /// Inpainting and denoising by masked Langevin, against mean-fill; writes
     /// RUN/inpaint-MASK.{json,png}.
     Inpaint(inpaint::InpaintArgs),
+    /// Compositional generation: attribute models (shapes-* presets) composed by AND (--want),
+    /// OR (--or) and NOT (--not), sampled by Langevin into a grid PNG; with --measure, scored
+    /// by attribute classifiers on seen and held-out combinations against a joint-label and
+    /// an unconditional model (compose.json).
+    Compose(compose::ComposeArgs),
 }
 
 /// Runs one command.
@@ -97,5 +103,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Crossclass(args) => crossclass::run(args),
         Command::Robust(args) => robust::run(args),
         Command::Inpaint(args) => inpaint::run(args),
+        Command::Compose(args) => compose::run(args),
     }
 }
