@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Train a preset (cifar10, cifar10-cond, mnist, fashion-mnist, mnist-10k, the -cond
-    /// presets, toy2d), or resume a run with --resume RUN_DIR.
+    /// presets, toy2d, the shapes-* attribute presets), or resume a run with --resume RUN_DIR.
     Train(train::TrainArgs),
     /// Evaluate a run's latest checkpoint: AUROC against uniform noise, proxy FID, accuracy
     /// (conditional models); writes RUN/eval.json.

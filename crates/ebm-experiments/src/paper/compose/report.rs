@@ -66,8 +66,11 @@ pub struct ComposeReport {
     pub classifiers: Vec<ClassifierInfo>,
     /// Chains per combination and method.
     pub samples_per_combination: usize,
-    /// Langevin steps from uniform noise.
+    /// Langevin steps from uniform noise of the composed chains (each evaluates every
+    /// attribute model once).
     pub langevin_steps: usize,
+    /// Langevin steps of the single-model baselines: as many model evaluations.
+    pub baseline_steps: usize,
     /// Per method and split.
     pub scores: Vec<Scores>,
     /// Per method and combination.
