@@ -13,6 +13,7 @@ pub mod idx;
 pub mod mat;
 pub mod ood;
 pub mod plan;
+pub mod shapes;
 pub mod tensor;
 pub mod toy;
 
@@ -24,5 +25,6 @@ pub use folder::{
 pub use idx::{IdxError, LoadError, parse_idx_images, parse_idx_u8};
 pub use mat::{MatArray, MatError, MatValues, parse_mat_arrays, parse_svhn_mat, write_svhn_mat};
 pub use ood::OodKind;
+pub use shapes::{Attribute, Labeling, Scene, ShapesError};
 pub use tensor::{Dequantize, batch_indices, images_to_tensor, shuffled_indices};
 pub use toy::Toy2d;

@@ -85,4 +85,32 @@ mod tests {
             "{o:?}"
         );
     }
+
+    #[test]
+    fn and_of_two_toy_energies_concentrates_where_both_are_low() {
+        use crate::{LangevinConfig, NoObserver};
+        let device = Device::flex();
+        device.seed(5);
+        // `a` is low on the line x = 0, `b` on the line y = 0: only the origin is low in both.
+        let a = |x: Tensor<2>| x.slice([0..4096, 0..1]).powi_scalar(2).squeeze_dim(1) * 8.0;
+        let b = |x: Tensor<2>| x.slice([0..4096, 1..2]).powi_scalar(2).squeeze_dim(1) * 8.0;
+        let both = |x: Tensor<2>| and(vec![(1.0, a(x.clone())), (1.0, b(x))]);
+        let start = || {
+            Tensor::<2>::random(
+                [4096, 2],
+                burn::tensor::Distribution::Uniform(-2.0, 2.0),
+                &device,
+            )
+        };
+        let sampler = LangevinConfig::textbook(400, 0.01);
+        let spread = |x: Tensor<2>| -> [f32; 2] {
+            let v = x.abs().mean_dim(0).into_data().try_to_vec::<f32>().unwrap();
+            [v[0], v[1]]
+        };
+        let only_a = spread(sampler.run(&a, start(), None, &mut NoObserver));
+        let anded = spread(sampler.run(&both, start(), None, &mut NoObserver));
+        // exp(-8 x^2): std 1/4, mean |x| = 0.25 sqrt(2 / pi) = 0.2; uniform on [-2, 2]: 1.
+        assert!(anded[0] < 0.3 && anded[1] < 0.3, "AND: {anded:?}");
+        assert!(only_a[0] < 0.3 && only_a[1] > 0.8, "a alone: {only_a:?}");
+    }
 }

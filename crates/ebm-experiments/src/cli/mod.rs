@@ -3,6 +3,7 @@
 
 pub mod ablate;
 pub mod bench;
+pub mod compose;
 pub mod continual;
 pub mod crossclass;
 pub mod data;
@@ -34,7 +35,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Train a preset (cifar10, cifar10-cond, mnist, fashion-mnist, mnist-10k, the -cond
-    /// presets, toy2d), or resume a run with --resume RUN_DIR.
+    /// presets, toy2d, the shapes-* attribute presets), or resume a run with --resume RUN_DIR.
     Train(train::TrainArgs),
     /// Evaluate a run's latest checkpoint: AUROC against uniform noise, proxy FID, accuracy
     /// (conditional models); writes RUN/eval.json.
@@ -82,6 +83,11 @@ pub enum Command {
     /// Inpainting and denoising by masked Langevin, against mean-fill; writes
     /// RUN/inpaint-MASK.{json,png}.
     Inpaint(inpaint::InpaintArgs),
+    /// Compositional generation: attribute models (shapes-* presets) composed by AND (--want),
+    /// OR (--or) and NOT (--not), sampled by Langevin into a grid PNG; with --measure, scored
+    /// by attribute classifiers on seen and held-out combinations against a joint-label and
+    /// an unconditional model (compose.json).
+    Compose(compose::ComposeArgs),
 }
 
 /// Runs one command.
@@ -111,5 +117,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Robust(args) => robust::run(args),
         Command::Inpaint(args) => inpaint::run(args),
         Command::Report(args) => report::run(args),
+        Command::Compose(args) => compose::run(args),
     }
 }

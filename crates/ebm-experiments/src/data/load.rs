@@ -10,7 +10,7 @@ use ebm_data::{
 };
 
 use super::sources::sources;
-use super::{DatasetName, Splits, download, embedded_mnist10k, toy_splits};
+use super::{DatasetName, Splits, download, embedded_mnist10k, shapes, toy_splits};
 use crate::run::config::TrainConfig;
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -152,6 +152,9 @@ pub fn load_for(config: &TrainConfig, data_dir: &Path) -> Result<Splits> {
             Toy2d::from_name(name).with_context(|| format!("unknown toy density {name:?}"))?;
         return Ok(toy_splits(toy, config.seed));
     }
+    if let Some(spec) = config.dataset.strip_prefix("shapes:") {
+        return shapes::splits(spec);
+    }
     let name = DatasetName::parse(&config.dataset)?;
     if name == DatasetName::Textures {
         bail!("textures is an out-of-distribution set only: it has no training split");
@@ -163,6 +166,9 @@ pub fn load_for(config: &TrainConfig, data_dir: &Path) -> Result<Splits> {
 pub fn sample_shape(config: &TrainConfig) -> Result<[usize; 3]> {
     if config.dataset.starts_with("toy2d:") {
         return Ok([2, 1, 1]);
+    }
+    if config.dataset.starts_with("shapes:") {
+        return Ok(shapes::SHAPE);
     }
     Ok(DatasetName::parse(&config.dataset)?.image_shape())
 }

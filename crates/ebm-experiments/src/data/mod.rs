@@ -7,6 +7,7 @@ pub mod dirs;
 pub mod download;
 pub mod embedded;
 pub mod load;
+pub mod shapes;
 pub mod sources;
 pub mod timing;
 pub mod toy;

@@ -5,6 +5,7 @@
 //! `plot`), writes JSON and pictures, and returns a report the command line prints as a
 //! markdown table. What they share (a run with its test images, tensors to values) is here.
 
+pub mod compose;
 pub mod continual;
 pub mod crossclass;
 pub mod inpaint;
