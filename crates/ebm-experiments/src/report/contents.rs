@@ -11,13 +11,14 @@ pub const MAX_GRIDS: usize = 12;
 
 /// How the JSON files of the experiment commands begin: a directory with one of them (and no
 /// training run) is an experiment's output folder. Every JSON and PNG is shown, these or not.
-const EXPERIMENTS: [&str; 6] = [
+const EXPERIMENTS: [&str; 7] = [
     "ood",
     "robust-",
     "crossclass-",
     "inpaint-",
     "continual",
     "plan",
+    "compose",
 ];
 
 /// One experiment's output: its JSON and the pictures named after it.
@@ -204,6 +205,16 @@ mod tests {
         assert_eq!(found.outputs.len(), 2, "every JSON is shown");
         assert!(Contents::scan(&dir.join("missing")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+        // Every experiment command's output folder is one: `ebm compose --measure` writes
+        // compose.json beside its grids.
+        let compose = dir.with_extension("compose");
+        std::fs::create_dir_all(&compose).unwrap();
+        std::fs::write(compose.join("compose.json"), "{}").unwrap();
+        std::fs::write(compose.join("compose-composed.png"), "").unwrap();
+        let found = Contents::scan(&compose).unwrap();
+        assert_eq!(found.outputs.len(), 1);
+        assert_eq!(found.outputs[0].pictures.len(), 1);
+        std::fs::remove_dir_all(&compose).unwrap();
     }
 
     #[test]
