@@ -2,6 +2,11 @@
 //! on its training split and cached, whose penultimate (128-d) features stand in for
 //! Inception's, and whose predictions score samples (confidence, classes). Its FIDs are
 //! comparable only with each other, never with published FIDs.
+//!
+//! Measured on this project's CPU (3000 steps, test splits): v3 (four convolutions, global
+//! average pooling to the features) reached 0.975 on the embedded MNIST subset and 0.834 on
+//! Fashion-MNIST; v4 (the same convolutions, flattened into a dense feature layer, which keeps
+//! where in the image a feature fired) is what this file builds.
 
 use std::path::{Path, PathBuf};
 
@@ -24,17 +29,24 @@ pub const FEATURES: usize = 128;
 /// embedded MNIST subset, 6 of Fashion-MNIST; enough for 98% and 90% test accuracy.
 pub const TRAIN_STEPS: usize = 3000;
 
-/// `linear(avgpool(relu(conv(...relu(conv(x))))))`: 3x3 (32), 4x4 stride 2 (64), 3x3 (64),
-/// 4x4 stride 2 (128), ReLU after each, global average pooling to the 128 features.
+/// `linear(relu(linear(flatten(relu(conv(...relu(conv(x))))))))`: 3x3 (32), 4x4 stride 2 (64),
+/// 3x3 (64), 4x4 stride 2 (64), ReLU after each, flattened into a dense layer to the 128
+/// features (ReLU), then the class logits.
 #[derive(Module, Debug)]
 pub struct Classifier {
     convs: Vec<SameConv2d>,
+    dense: Dense,
     head: Dense,
 }
 
+/// Channels of the last convolution, flattened with its positions into the feature layer.
+const LAST_CONV: usize = 64;
+
 impl Classifier {
-    /// A fresh classifier for `channels`-channel images and `classes` classes.
-    pub fn new(channels: usize, classes: usize, device: &Device) -> Self {
+    /// A fresh classifier for images of `shape` (`[channels, height, width]`) and `classes`
+    /// classes.
+    pub fn new(shape: [usize; 3], classes: usize, device: &Device) -> Self {
+        let [channels, h, w] = shape;
         let conv = |c: [usize; 2], k, s| {
             SameConv2dConfig::new(c)
                 .with_kernel_size(k)
@@ -47,8 +59,11 @@ impl Classifier {
                 conv([channels, 32], 3, 1),
                 conv([32, 64], 4, 2),
                 conv([64, 64], 3, 1),
-                conv([64, FEATURES], 4, 2),
+                conv([64, LAST_CONV], 4, 2),
             ],
+            dense: DenseConfig::new(LAST_CONV * h.div_ceil(4) * w.div_ceil(4), FEATURES)
+                .with_spectral_norm(false)
+                .init(device),
             head: DenseConfig::new(FEATURES, classes)
                 .with_spectral_norm(false)
                 .init(device),
@@ -61,8 +76,8 @@ impl Classifier {
         for conv in &self.convs {
             h = relu(conv.forward(h));
         }
-        let [b, c, _, _] = h.dims();
-        h.mean_dim(3).mean_dim(2).reshape([b, c])
+        let [b, c, y, x] = h.dims();
+        relu(self.dense.forward(h.reshape([b, c * y * x])))
     }
 
     /// Class logits `[batch, classes]`.
@@ -75,7 +90,7 @@ impl Classifier {
 pub fn cache_path(data_dir: &Path, dataset: &str) -> PathBuf {
     data_dir
         .join("classifiers")
-        .join(format!("{dataset}-proxy-fid-v3.bpk"))
+        .join(format!("{dataset}-proxy-fid-v4.bpk"))
 }
 
 /// Loads the cached classifier, or trains one (`steps` steps of Adam, batch 128, the learning
@@ -88,8 +103,8 @@ pub fn load_or_train(
     steps: usize,
     device: &Device,
 ) -> Result<(Classifier, f64)> {
-    let [c, _, _] = train.image_shape();
-    let fresh = Classifier::new(c, train.num_classes, device);
+    let shape = train.image_shape();
+    let fresh = Classifier::new(shape, train.num_classes, device);
     let classifier = if cache.is_file() {
         fresh
             .try_load_file(cache)
@@ -101,7 +116,7 @@ pub fn load_or_train(
         );
         let train_device = device.clone().autodiff();
         device.seed(7);
-        let mut model = Classifier::new(c, train.num_classes, &train_device);
+        let mut model = Classifier::new(shape, train.num_classes, &train_device);
         let mut optim = OptimizerConfig::new()
             .with_beta1(0.9)
             .with_clip_sigma(None)
