@@ -77,6 +77,10 @@ pub struct TrainConfig {
     /// (IGEBM).
     #[config(default = "None")]
     pub ema_decay: Option<f64>,
+    /// The learning rate rises linearly to its value over this many first iterations
+    /// (`run::warmup`); 0: none (IGEBM).
+    #[config(default = 0)]
+    pub warmup_iters: usize,
 }
 
 /// A configuration value outside its valid range.

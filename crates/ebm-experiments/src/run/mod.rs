@@ -17,6 +17,7 @@ pub mod progress;
 pub mod restore;
 pub mod sample;
 pub mod train;
+pub mod warmup;
 
 pub use config::TrainConfig;
 pub use paths::{RunPaths, RunStart, read_config};

@@ -28,6 +28,7 @@ use super::metrics::{self, MetricsLine};
 use super::model::EnergyNet;
 use super::paths::{RunPaths, RunStart, claim_new};
 use super::progress::Progress;
+use super::warmup::warmed_up;
 use crate::data::Splits;
 use crate::plot::samples::write_png;
 
@@ -208,7 +209,8 @@ pub fn train(
         }
         let grads = GradientsParams::from_grads(step.loss.backward(), &model);
         let x_neg = step.x_neg;
-        model = optim.step(state.lr, model, grads);
+        let lr = warmed_up(state.lr, it, config.warmup_iters);
+        model = optim.step(lr, model, grads);
         if let Some(e) = ema.as_mut() {
             e.update(&model);
         }
@@ -226,7 +228,7 @@ pub fn train(
                 loss: lv,
                 grad_x,
                 seconds: state.seconds,
-                lr: state.lr,
+                lr,
             };
             writeln!(metrics, "{}", serde_json::to_string(&line)?)
                 .with_context(|| format!("writing {}", paths.metrics().display()))?;
