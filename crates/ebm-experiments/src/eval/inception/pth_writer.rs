@@ -7,7 +7,8 @@
 //! (each `torch._utils._rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())`,
 //! its storage a persistent id `('storage', torch.FloatStorage, key, 'cpu', numel, None)`),
 //! the list of storage keys; then per storage its element count (`u64`, little endian) and
-//! its bytes. Only the opcodes PyTorch emits for such a dict are written.
+//! its bytes. Only the opcodes PyTorch emits for such a dict are written. `torch.load` reads
+//! the result back tensor for tensor (`torch_tests`, where a PyTorch is present).
 
 /// One tensor of the `state_dict`.
 pub struct PthTensor {

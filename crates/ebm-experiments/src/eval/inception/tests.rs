@@ -51,7 +51,7 @@ fn torch_state(net: &InceptionV3) -> BTreeMap<String, (Vec<usize>, Vec<f32>)> {
 }
 
 /// A state of random values for the tiny network (variances positive), as PyTorch keys.
-fn random_state(seed: u64) -> BTreeMap<String, (Vec<usize>, Vec<f32>)> {
+pub(super) fn random_state(seed: u64) -> BTreeMap<String, (Vec<usize>, Vec<f32>)> {
     let mut state = torch_state(&tiny().init(&Device::flex()));
     let mut rng = SplitMix64::new(seed);
     for (name, (_, values)) in state.iter_mut() {
@@ -67,7 +67,7 @@ fn random_state(seed: u64) -> BTreeMap<String, (Vec<usize>, Vec<f32>)> {
     state
 }
 
-fn write(state: &BTreeMap<String, (Vec<usize>, Vec<f32>)>, name: &str) -> PathBuf {
+pub(super) fn write(state: &BTreeMap<String, (Vec<usize>, Vec<f32>)>, name: &str) -> PathBuf {
     let tensors: Vec<PthTensor> = state
         .iter()
         .map(|(k, (shape, values))| PthTensor {

@@ -164,3 +164,38 @@ fn pytorch_fid_gives_the_same_fid_with_the_published_weights() {
         "FID {our_fid} vs pytorch-fid's {fid}"
     );
 }
+
+#[test]
+fn pytorch_reads_the_legacy_file_the_tests_write_as_written() {
+    let test =
+        "eval::inception::torch_tests::pytorch_reads_the_legacy_file_the_tests_write_as_written";
+    let Some(python) = crate::testing::python_with_torch_or_skip(test) else {
+        return;
+    };
+    let state = super::tests::random_state(5);
+    let path = super::tests::write(&state, "torch-load");
+    let code = "import json, sys, torch\n\
+                sd = torch.load(sys.argv[1])\n\
+                print(json.dumps([[k, list(v.shape), v.flatten().tolist()] for k, v in sd.items()]))";
+    let out = Command::new(&python)
+        .args(["-c", code])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "torch.load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loaded: Vec<(String, Vec<usize>, Vec<f32>)> = serde_json::from_slice(&out.stdout).unwrap();
+    let expected: Vec<(String, Vec<usize>, Vec<f32>)> = state
+        .into_iter()
+        .map(|(k, (shape, values))| (k, shape, values))
+        .collect();
+    assert_eq!(loaded.len(), expected.len());
+    assert!(
+        loaded == expected,
+        "torch.load read other tensors than were written"
+    );
+    std::fs::remove_file(path).unwrap();
+}
