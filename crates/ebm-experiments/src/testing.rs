@@ -88,6 +88,53 @@ pub fn python_with_torch_or_skip(test: &str) -> Option<PathBuf> {
     found
 }
 
+/// A Python with torch, torchvision and pytorch-fid (`pip install pytorch-fid`), for the
+/// tests that compare the Inception network with pytorch-fid's: as
+/// [`python_with_torch_or_skip`], then skipped (and recorded) when that Python lacks
+/// torchvision or pytorch-fid; a failure instead when `$EBM_REQUIRE_TORCH` is set.
+pub fn python_with_pytorch_fid_or_skip(test: &str) -> Option<PathBuf> {
+    let python = python_with_torch_or_skip(test)?;
+    let imports = std::process::Command::new(&python)
+        .args(["-c", "import torchvision, pytorch_fid"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !imports {
+        skip(
+            test,
+            &format!(
+                "{} imports torch but not torchvision and pytorch_fid (pip install pytorch-fid)",
+                python.display()
+            ),
+            "EBM_REQUIRE_TORCH",
+        );
+        return None;
+    }
+    Some(python)
+}
+
+/// The published FID Inception weights (`inception/pt_inception-2015-12-05-6726825d.pth`)
+/// under `$EBM_DATA_DIR` or the shared datasets folder; `None` (after recording the skip of
+/// `test`) when neither holds them; a failure instead when `$EBM_REQUIRE_INCEPTION` is set.
+pub fn inception_weights_or_skip(test: &str) -> Option<PathBuf> {
+    use crate::eval::inception::weights_path;
+    let dirs = std::env::var_os("EBM_DATA_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(shared_data_dir());
+    for dir in dirs {
+        let path = weights_path(&dir);
+        if path.is_file() {
+            return Some(path);
+        }
+    }
+    skip(
+        test,
+        "no FID Inception weights (run `ebm data download inception` with EBM_DATA_DIR set, or put pt_inception-2015-12-05-6726825d.pth in DATA_DIR/inception/)",
+        "EBM_REQUIRE_INCEPTION",
+    );
+    None
+}
+
 /// Records that `test` skipped because of `why`: a `SKIPPED` line on stderr and a line in
 /// `$EBM_SKIP_LOG`; a failure instead when the environment variable `required` is set.
 fn skip(test: &str, why: &str, required: &str) {

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ebm_experiments::data::download::{DownloadOptions, download_file};
+use ebm_experiments::data::download::{
+    Checksum, DownloadOptions, download_checked, download_file, download_inception,
+};
 use md5::{Digest, Md5};
+use sha2::Sha256;
 
 const BODY: &[u8] = b"the quick brown fox jumps over the lazy dog, many times over; ";
 
@@ -17,8 +20,8 @@ fn body() -> Vec<u8> {
     BODY.repeat(2000)
 }
 
-/// Serves `/good`, `/corrupt`, `/flaky` (drops the first request mid-body), `/drop` (always
-/// drops) for a bounded number of connections; returns the base URL.
+/// Serves `/good` (and any `.pth` name), `/corrupt`, `/flaky` (drops the first request
+/// mid-body), `/drop` (always drops) for a bounded number of connections; returns the base URL.
 fn serve(connections: usize) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -41,7 +44,7 @@ fn serve(connections: usize) -> String {
             let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
             let full = body();
             let (payload, truncate) = match path.as_str() {
-                "/good" => (full.clone(), false),
+                p if p == "/good" || p.ends_with(".pth") => (full.clone(), false),
                 "/corrupt" => {
                     let mut b = full.clone();
                     b[100] ^= 0xff;
@@ -130,6 +133,57 @@ fn downloads_verify_retry_and_leave_nothing_behind_on_failure() {
         files,
         vec!["flaky.bin", "good.bin"],
         "no partial files may remain"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_sha256_prefix_is_checked_and_the_inception_weights_refuse_another_file() {
+    let base = serve(8);
+    let dir = std::env::temp_dir().join(format!("ebm-download-sha-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sha = format!("{:x}", Sha256::digest(body()));
+
+    // The prefix of the body's SHA-256 passes; another prefix fails and leaves nothing.
+    let dest = dir.join("prefix.bin");
+    let check = Checksum::Sha256Prefix(&sha[..8]);
+    download_checked(&format!("{base}/good"), &dest, check, &options()).unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), body());
+    let dest = dir.join("wrong.bin");
+    let check = Checksum::Sha256Prefix("00000000");
+    let err = download_checked(&format!("{base}/good"), &dest, check, &options()).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("SHA-256 starting 00000000"),
+        "{err:#}"
+    );
+    assert!(!dest.exists());
+
+    // `ebm data download inception` from a mirror serving some other file under the weights'
+    // name: refused (the name promises a SHA-256 starting 6726825d), nothing left behind.
+    let data = dir.join("data");
+    let opts = DownloadOptions {
+        mirror: Some(base.clone()),
+        ..options()
+    };
+    let err = download_inception(&data, &opts).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("6726825d") && msg.contains("pt_inception-2015-12-05-6726825d.pth"),
+        "{msg}"
+    );
+    assert!(leftovers(&data.join("inception")).is_empty());
+
+    // A wrong file put in place by hand is named as such.
+    std::fs::write(
+        data.join("inception/pt_inception-2015-12-05-6726825d.pth"),
+        b"x",
+    )
+    .unwrap();
+    let err = download_inception(&data, &opts).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not the published one"),
+        "{err:#}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,11 +1,11 @@
-//! `ebm data`: download and inspect datasets.
+//! `ebm data`: download and inspect datasets (and download the FID Inception weights).
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Subcommand;
 
-use crate::data::download::{DownloadOptions, download_dataset};
+use crate::data::download::{DownloadOptions, download_dataset, download_inception};
 use crate::data::timing::time_loading;
 use crate::data::{DatasetName, data_dir, resolve_data_dir};
 use crate::device::select_device;
@@ -13,10 +13,11 @@ use crate::device::select_device;
 /// `ebm data` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum DataCommand {
-    /// Download a dataset (mnist, fashion-mnist, cifar10, cifar100, svhn, textures) into the
-    /// data directory, verifying checksums.
+    /// Download a dataset (mnist, fashion-mnist, cifar10, cifar100, svhn, textures), or the
+    /// weights of the Inception network of `ebm eval`'s Inception FID and IS (inception), into
+    /// the data directory, verifying checksums.
     Download {
-        /// mnist, fashion-mnist, cifar10, cifar100, svhn or textures.
+        /// mnist, fashion-mnist, cifar10, cifar100, svhn, textures or inception.
         name: String,
         /// Data directory (default: $EBM_DATA_DIR, else the per-user data directory).
         #[arg(long)]
@@ -47,11 +48,16 @@ pub fn run(command: DataCommand) -> Result<()> {
             data_dir: dir,
             mirror,
         } => {
-            let name = DatasetName::parse(&name)?;
             let options = DownloadOptions {
                 mirror,
                 ..DownloadOptions::default()
             };
+            if name == "inception" {
+                let path = download_inception(&data_dir(dir.as_deref()), &options)?;
+                println!("the FID Inception weights are in {}", path.display());
+                return Ok(());
+            }
+            let name = DatasetName::parse(&name)?;
             let dir = download_dataset(name, &data_dir(dir.as_deref()), &options)?;
             println!("{} is in {}", name.name(), dir.display());
         }

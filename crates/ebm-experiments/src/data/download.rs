@@ -1,5 +1,6 @@
-//! Dataset downloads for users with internet: checksummed, resumable-safe (a temporary file
-//! renamed into place only when complete and verified), retried, with progress on stderr.
+//! Dataset and weights downloads for users with internet: checksummed, resumable-safe (a
+//! temporary file renamed into place only when complete and verified), retried, with progress
+//! on stderr.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use md5::{Digest, Md5};
+use sha2::Sha256;
 
 use super::DatasetName;
 use super::sources::{Source, sources};
@@ -85,8 +87,44 @@ impl Progress {
     }
 }
 
-/// One attempt: stream `url` into `tmp`, hashing as it goes; returns the MD5.
-fn fetch_once(url: &str, tmp: &Path, progress: &mut Progress) -> Result<String> {
+/// What a downloaded file must hash to.
+#[derive(Clone, Copy, Debug)]
+pub enum Checksum<'a> {
+    /// The whole MD5, in lower-case hex (the datasets' published checksums).
+    Md5(&'a str),
+    /// The start of the SHA-256 in lower-case hex: what `torch.hub` checks of a file whose
+    /// name carries it (the FID Inception weights).
+    Sha256Prefix(&'a str),
+}
+
+/// The digests of one file, in lower-case hex.
+struct Digests {
+    md5: String,
+    sha256: String,
+}
+
+impl Checksum<'_> {
+    /// `Ok` when `got` matches, else the mismatch naming `url`.
+    fn verify(self, url: &str, got: &Digests) -> Result<()> {
+        match self {
+            Checksum::Md5(md5) if got.md5 == md5 => Ok(()),
+            Checksum::Md5(md5) => {
+                bail!(
+                    "{url}: checksum mismatch: expected MD5 {md5}, got {}",
+                    got.md5
+                )
+            }
+            Checksum::Sha256Prefix(p) if got.sha256.starts_with(p) => Ok(()),
+            Checksum::Sha256Prefix(p) => bail!(
+                "{url}: checksum mismatch: expected a SHA-256 starting {p}, got {}",
+                got.sha256
+            ),
+        }
+    }
+}
+
+/// One attempt: stream `url` into `tmp`, hashing as it goes; returns the digests.
+fn fetch_once(url: &str, tmp: &Path, progress: &mut Progress) -> Result<Digests> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(30)))
         .timeout_recv_body(Some(Duration::from_secs(60)))
@@ -101,6 +139,7 @@ fn fetch_once(url: &str, tmp: &Path, progress: &mut Progress) -> Result<String> 
     let mut file =
         std::fs::File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut hasher = Md5::new();
+    let mut sha = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut done = 0u64;
     loop {
@@ -111,6 +150,7 @@ fn fetch_once(url: &str, tmp: &Path, progress: &mut Progress) -> Result<String> 
             break;
         }
         hasher.update(&buf[..n]);
+        sha.update(&buf[..n]);
         file.write_all(&buf[..n])
             .with_context(|| format!("writing {}", tmp.display()))?;
         done += n as u64;
@@ -123,12 +163,25 @@ fn fetch_once(url: &str, tmp: &Path, progress: &mut Progress) -> Result<String> 
     }
     file.sync_all()
         .with_context(|| format!("syncing {}", tmp.display()))?;
-    Ok(format!("{:x}", hasher.finalize()))
+    Ok(Digests {
+        md5: format!("{:x}", hasher.finalize()),
+        sha256: format!("{:x}", sha.finalize()),
+    })
 }
 
 /// Downloads `url` to `dest`, verifying `md5`. The data goes to `dest.part` and is renamed to
 /// `dest` only when complete and verified; on failure nothing is left behind.
 pub fn download_file(url: &str, dest: &Path, md5: &str, options: &DownloadOptions) -> Result<()> {
+    download_checked(url, dest, Checksum::Md5(md5), options)
+}
+
+/// [`download_file`] with any [`Checksum`].
+pub fn download_checked(
+    url: &str,
+    dest: &Path,
+    checksum: Checksum<'_>,
+    options: &DownloadOptions,
+) -> Result<()> {
     let tmp = PathBuf::from(format!("{}.part", dest.display()));
     let mut last_error = None;
     for attempt in 1..=options.attempts.max(1) {
@@ -141,13 +194,8 @@ pub fn download_file(url: &str, dest: &Path, md5: &str, options: &DownloadOption
                 .unwrap_or_default(),
             last_quarter: 0,
         };
-        let result = fetch_once(url, &tmp, &mut progress).and_then(|got| {
-            if got == md5 {
-                Ok(())
-            } else {
-                bail!("{url}: checksum mismatch: expected MD5 {md5}, got {got}")
-            }
-        });
+        let result =
+            fetch_once(url, &tmp, &mut progress).and_then(|got| checksum.verify(url, &got));
         progress.finish();
         match result {
             Ok(()) => {
@@ -204,4 +252,35 @@ pub fn download_from(
         unpack(name, &dest, &dir)?;
     }
     Ok(dir)
+}
+
+/// Downloads the FID Inception weights (pytorch-fid's `pt_inception-2015-12-05-6726825d.pth`)
+/// to `data_dir/inception/`, checking that their SHA-256 starts with the `6726825d` their name
+/// carries (all `torch.hub` checks: no full digest is published). A file already there is
+/// checked the same way and kept. Returns its path.
+pub fn download_inception(data_dir: &Path, options: &DownloadOptions) -> Result<PathBuf> {
+    use crate::eval::inception::weights::{
+        WEIGHTS_FILE, WEIGHTS_SHA256_PREFIX, WEIGHTS_URL, weights_path,
+    };
+    let dest = weights_path(data_dir);
+    let dir = dest.parent().expect("the weights path has a folder");
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let checksum = Checksum::Sha256Prefix(WEIGHTS_SHA256_PREFIX);
+    if dest.is_file() {
+        let bytes = std::fs::read(&dest).with_context(|| format!("reading {}", dest.display()))?;
+        let got = Digests {
+            md5: String::new(),
+            sha256: format!("{:x}", Sha256::digest(&bytes)),
+        };
+        checksum
+            .verify(&dest.display().to_string(), &got)
+            .context("the file in place is not the published one: delete it and download again")?;
+        return Ok(dest);
+    }
+    let url = match &options.mirror {
+        Some(base) => format!("{}/{WEIGHTS_FILE}", base.trim_end_matches('/')),
+        None => WEIGHTS_URL.to_string(),
+    };
+    download_checked(&url, &dest, checksum, options)?;
+    Ok(dest)
 }

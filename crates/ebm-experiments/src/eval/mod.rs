@@ -3,6 +3,7 @@
 //! sample quality, scores).
 
 pub mod classifier;
+pub mod inception;
 pub mod quality;
 pub mod report;
 pub mod scores;
@@ -22,6 +23,7 @@ use crate::run::TrainedRun;
 use crate::run::config::apply_overrides;
 use crate::run::generate::{Start, generate};
 use classifier::{cache_path, hits, load_or_train};
+use inception::{InceptionReference, published_network};
 use quality::{Reference, SampleQuality};
 pub use report::{EvalReport, OodScore};
 use scores::scores;
@@ -115,6 +117,8 @@ pub fn evaluate(
         buffer_samples_stored: buffer.len(),
         sampler_overrides: opts.sampler_overrides.clone(),
         note: String::new(),
+        inception_test_score: None,
+        inception_note: String::new(),
         seconds: 0.0,
     };
     if toy {
@@ -128,7 +132,7 @@ pub fn evaluate(
             opts.classifier_steps,
             device,
         )?;
-        let reference = Reference::new(&classifier, x_test);
+        let reference = Reference::new(&classifier, x_test.clone());
         let train_idx: Vec<usize> = (0..n.min(data.train.len())).collect();
         let (x_train, _) = images_to_tensor(&data.train, &train_idx, Dequantize::None, device);
         let noise = ood
@@ -136,6 +140,7 @@ pub fn evaluate(
             .find(|(k, _)| *k == OodKind::Uniform)
             .map(|(_, x)| x.clone())
             .expect("uniform noise is one of the OOD sets");
+        let inception = inception_reference(&mut report, data_dir, shape, &x_test, device);
         report.classifier_accuracy = Some(acc);
         report.fid_floor = Some(reference.fid(&classifier, x_train));
         report.fid_ceiling = Some(reference.fid(&classifier, noise));
@@ -173,14 +178,11 @@ pub fn evaluate(
                 None,
                 device,
             )?;
-            report.samples.push(SampleQuality::measure(
-                name,
-                steps,
-                x,
-                &classifier,
-                &reference,
-                classes,
-            ));
+            let inception_quality = inception.as_ref().map(|i| i.measure(x.clone()));
+            let mut quality =
+                SampleQuality::measure(name, steps, x, &classifier, &reference, classes);
+            quality.inception = inception_quality;
+            report.samples.push(quality);
         }
         report.note = format!(
             "proxy FID: Frechet distance between Gaussian fits of the {}-d penultimate features of a small CNN trained on the {} training split (test accuracy {:.4}); comparable between runs on this dataset only, not with Inception FID. floor: real training images; ceiling: uniform noise.",
@@ -194,4 +196,36 @@ pub fn evaluate(
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(report)
+}
+
+/// The Inception FID and IS reference of a 32x32 RGB run: `None` for other shapes, and `None`
+/// with a note saying why when the FID Inception weights are not in the data directory (the
+/// evaluation goes on without them).
+fn inception_reference(
+    report: &mut EvalReport,
+    data_dir: &Path,
+    shape: [usize; 3],
+    x_test: &Tensor<4>,
+    device: &Device,
+) -> Option<InceptionReference> {
+    if shape != [3, 32, 32] {
+        return None;
+    }
+    match published_network(data_dir, device) {
+        Ok(net) => {
+            let reference = InceptionReference::new(net, x_test.clone());
+            report.inception_test_score = Some(reference.test_score);
+            report.inception_note = format!(
+                "Inception FID and IS: pytorch-fid's InceptionV3 with the TensorFlow FID weights ({}); FID of 2048-d pool3 features against the {} test images, IS over min(10, n) splits of the unbiased logits. Comparable with published numbers only at their sample counts (50 000 for the paper's table); at n = {} FID is biased upward.",
+                inception::WEIGHTS_FILE,
+                report.n,
+                report.n
+            );
+            Some(reference)
+        }
+        Err(why) => {
+            report.inception_note = format!("Inception FID and IS skipped: {why}");
+            None
+        }
+    }
 }

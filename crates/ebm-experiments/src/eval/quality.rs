@@ -6,6 +6,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::classifier::{Classifier, FEATURES, predict};
+use super::inception::InceptionQuality;
 use super::stats::{frechet_distance, mean_cov};
 
 /// A Gaussian fit of the test set's features, what the proxy FID compares against.
@@ -46,6 +47,10 @@ pub struct SampleQuality {
     pub class_shares: Vec<f64>,
     /// The largest of `class_shares` (a fair share is 1 / classes).
     pub max_class_share: f64,
+    /// Inception FID and Inception Score (32x32 RGB runs, when the FID Inception weights are
+    /// in the data directory).
+    #[serde(default)]
+    pub inception: Option<InceptionQuality>,
 }
 
 impl SampleQuality {
@@ -74,6 +79,7 @@ impl SampleQuality {
             mean_confidence: p.confidence.iter().sum::<f64>() / n as f64,
             max_class_share: class_shares.iter().copied().fold(0.0, f64::max),
             class_shares,
+            inception: None,
         }
     }
 }

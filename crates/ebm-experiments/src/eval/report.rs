@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+use super::inception::InceptionScore;
 use super::quality::SampleQuality;
 
 /// AUROC of the model's score on the test set against one out-of-distribution set.
@@ -45,6 +46,13 @@ pub struct EvalReport {
     pub sampler_overrides: Vec<String>,
     /// What the numbers are.
     pub note: String,
+    /// Inception Score of the test images (32x32 RGB runs with the FID Inception weights in
+    /// the data directory): what real images score at this `n`.
+    #[serde(default)]
+    pub inception_test_score: Option<InceptionScore>,
+    /// What the Inception numbers are, or why there are none.
+    #[serde(default)]
+    pub inception_note: String,
     /// Seconds the evaluation took.
     pub seconds: f64,
 }
@@ -88,6 +96,30 @@ impl EvalReport {
                 q.mean_confidence,
                 q.max_class_share
             );
+        }
+        if let Some(test) = self.inception_test_score {
+            let _ = writeln!(
+                s,
+                "\n| samples | Inception FID (vs test) | Inception Score (10 splits) |\n|---|---|---|"
+            );
+            let _ = writeln!(
+                s,
+                "| test images | 0 | {:.3} +- {:.3} |",
+                test.mean, test.std
+            );
+            for q in &self.samples {
+                if let Some(i) = &q.inception {
+                    let is = i.inception_score;
+                    let _ = writeln!(
+                        s,
+                        "| {} | {:.2} | {:.3} +- {:.3} |",
+                        q.start, i.fid, is.mean, is.std
+                    );
+                }
+            }
+        }
+        if !self.inception_note.is_empty() {
+            let _ = writeln!(s, "\n{}", self.inception_note);
         }
         let _ = writeln!(s, "\n| OOD set | AUROC |\n|---|---|");
         for o in &self.ood_auroc {
