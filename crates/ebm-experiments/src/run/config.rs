@@ -78,9 +78,10 @@ pub struct TrainConfig {
     #[config(default = "None")]
     pub ema_decay: Option<f64>,
     /// The learning rate rises linearly to its value over this many first iterations
-    /// (`run::warmup`); 0: none (IGEBM).
-    #[config(default = 0)]
-    pub warmup_iters: usize,
+    /// (`run::warmup`); `None` (also what a run written before this field reads as): no
+    /// warm-up (IGEBM).
+    #[config(default = "None")]
+    pub warmup_iters: Option<usize>,
 }
 
 /// A configuration value outside its valid range.

@@ -209,7 +209,7 @@ pub fn train(
         }
         let grads = GradientsParams::from_grads(step.loss.backward(), &model);
         let x_neg = step.x_neg;
-        let lr = warmed_up(state.lr, it, config.warmup_iters);
+        let lr = warmed_up(state.lr, it, config.warmup_iters.unwrap_or(0));
         model = optim.step(lr, model, grads);
         if let Some(e) = ema.as_mut() {
             e.update(&model);
