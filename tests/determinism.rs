@@ -42,9 +42,16 @@ fn curve(run: &Path) -> Vec<MetricsLine> {
         .collect()
 }
 
+/// The bytes of the network file of the run's latest checkpoint: parameter ids are fixed at
+/// creation (`run::param_ids`), so the file holds nothing random beyond the values.
+fn model_file(run: &Path) -> Vec<u8> {
+    let dir = run.join("checkpoints");
+    let latest = std::fs::read_to_string(dir.join("LATEST")).unwrap();
+    std::fs::read(dir.join(latest.trim()).join("model.bpk")).unwrap()
+}
+
 /// Every parameter of the run's latest checkpoint, and the energies of a fixed probe batch
-/// (which also depend on the spectral-norm state). The checkpoint files themselves differ:
-/// Burn stores each parameter's random id in them.
+/// (which also depend on the spectral-norm state).
 fn weights(run: &Path, device: &Device) -> (Vec<Vec<f32>>, Vec<f32>) {
     struct Collect(Vec<Vec<f32>>);
     impl ModuleVisitor for Collect {
@@ -83,6 +90,10 @@ fn preset_sized_training_is_bit_identical_across_runs_and_resumes() {
         weights(&a, &device) == weights(&b, &device),
         "two runs of one config must end with the same weights"
     );
+    assert!(
+        model_file(&a) == model_file(&b),
+        "two runs of one config must write the same model.bpk, byte for byte"
+    );
 
     train(&config(1), &split, &data, &device, RunStart::New).unwrap();
     for total in [2, 3] {
@@ -98,6 +109,10 @@ fn preset_sized_training_is_bit_identical_across_runs_and_resumes() {
     assert!(
         weights(&a, &device) == weights(&split, &device),
         "1 + 1 + 1 resumed iterations end as 3 in one go"
+    );
+    assert!(
+        model_file(&a) == model_file(&split),
+        "1 + 1 + 1 resumed iterations write the model.bpk of 3 in one go, byte for byte"
     );
     for dir in [a, b, split] {
         std::fs::remove_dir_all(dir).unwrap();

@@ -17,7 +17,7 @@
 //! forwards give bit-identical energies.
 
 use burn::config::Config;
-use burn::module::{Module, RunningState};
+use burn::module::{Module, ParamId, RunningState};
 use burn::tensor::{Device, Distribution, Tensor};
 
 /// How the estimated spectral norm `sigma` rescales a weight.
@@ -29,6 +29,19 @@ pub enum SpectralMode {
     /// this for the second, near-zero-initialised conv of each residual block, so that the
     /// residual branch starts near zero instead of being blown up to norm 1.
     Cap,
+}
+
+/// An id for `u` made from its initial values (FNV-1a over their bits) rather than Burn's
+/// random one: a network created from the same seed then saves to the same bytes (a module
+/// mapper cannot renumber a `RunningState`: Burn keeps its id).
+/// Where the values cannot be read back, Burn's random id.
+fn fingerprint(u: &Tensor<2>) -> ParamId {
+    match u.try_to_vec_as::<f32>() {
+        Ok(values) => ParamId::from(values.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+            (h ^ u64::from(v.to_bits())).wrapping_mul(0x0000_0100_0000_01b3)
+        })),
+        Err(_) => ParamId::new(),
+    }
 }
 
 /// Power-iteration state of one spectrally normalised weight.
@@ -56,7 +69,7 @@ impl SpectralNorm {
         );
         let u = Tensor::random([1, rows], Distribution::Normal(0.0, 1.0), device);
         Self {
-            u: RunningState::new(u),
+            u: RunningState::with_id(fingerprint(&u), u),
             iterations,
             cap_only: mode == SpectralMode::Cap,
         }

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod param_ids;
 pub mod paths;
 pub mod presets;
 pub mod progress;

@@ -1,5 +1,6 @@
 //! One energy network type for the command line: any preset network behind one enum.
 
+use super::param_ids::numbered;
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -19,13 +20,14 @@ pub enum ModelConfig {
 }
 
 impl ModelConfig {
-    /// Builds the network on `device`.
+    /// Builds the network on `device`, its parameters numbered in visiting order
+    /// ([`numbered`]: networks from one seed then save to the same bytes).
     pub fn init(&self, device: &Device) -> EnergyNet {
-        match self {
+        numbered(match self {
             ModelConfig::ResNet(c) => EnergyNet::ResNet(c.init(device)),
             ModelConfig::MnistNet(c) => EnergyNet::MnistNet(c.init(device)),
             ModelConfig::Mlp(c) => EnergyNet::Mlp(c.init(device)),
-        }
+        })
     }
 
     /// Classes of a conditional network.
