@@ -73,16 +73,23 @@ pub fn roc_curve(positive: &[f64], negative: &[f64]) -> Vec<(f64, f64)> {
     out
 }
 
-/// Mean and covariance (unbiased) of `n` rows of dimension `d`.
-pub fn mean_cov(rows: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+/// Mean of the rows (each `d` wide) of `rows`.
+pub fn mean_rows(rows: &[f64], d: usize) -> Vec<f64> {
     let n = rows.len() / d;
-    assert!(n >= 2, "need at least two feature vectors");
     let mut mean = vec![0.0; d];
     for r in rows.chunks(d) {
         for (m, v) in mean.iter_mut().zip(r) {
             *m += v / n as f64;
         }
     }
+    mean
+}
+
+/// Mean and covariance (unbiased) of `n` rows of dimension `d`.
+pub fn mean_cov(rows: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let n = rows.len() / d;
+    assert!(n >= 2, "need at least two feature vectors");
+    let mean = mean_rows(rows, d);
     let mut cov = vec![0.0; d * d];
     for r in rows.chunks(d) {
         for i in 0..d {

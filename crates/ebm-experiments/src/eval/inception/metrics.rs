@@ -12,7 +12,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::network::InceptionV3;
-use crate::eval::stats::{frechet_distance, symmetric_eigen};
+use crate::eval::stats::{frechet_distance, mean_rows, symmetric_eigen};
 
 /// Splits of the Inception Score, as in the original code.
 pub const IS_SPLITS: usize = 10;
@@ -82,12 +82,7 @@ impl FeatureStats {
         let d = e.features;
         let n = e.pool3.len() / d;
         assert!(n >= 2, "FID needs at least two images, got {n}");
-        let mut mu = vec![0.0; d];
-        for row in e.pool3.chunks(d) {
-            for (m, v) in mu.iter_mut().zip(row) {
-                *m += v / n as f64;
-            }
-        }
+        let mu = mean_rows(&e.pool3, d);
         let scale = 1.0 / ((n - 1) as f64).sqrt();
         let z = e
             .pool3
