@@ -105,6 +105,17 @@ fn ood_writes_the_table_and_rejects_unknown_sets() {
     assert_eq!(j["sets"][0]["name"], "uniform");
     assert!(run.join("ood-roc.png").is_file());
 
+    // The gradient typicality score writes its own files beside the paper's.
+    let grad = OodOptions {
+        score: Score::GradTypicality,
+        ..opts.clone()
+    };
+    let report = run_ood(run, &no_data(), &grad, &device).unwrap();
+    assert_eq!(report.sets.len(), 3);
+    assert!(report.score.contains("grad_x"), "{}", report.score);
+    assert!(run.join("ood-grad-typicality.json").is_file());
+    assert!(run.join("ood-grad-typicality-roc.png").is_file());
+
     let bad = OodOptions {
         sets: Some(vec!["cifar11".into()]),
         ..opts

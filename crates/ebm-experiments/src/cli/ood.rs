@@ -26,8 +26,9 @@ pub struct OodArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// What images are ranked by: energy (the paper's -E, conditional -min_y E), typicality
-    /// (-|s - mean s over training images|) or max-softmax (conditional runs); the others
-    /// write ood-SCORE.json and ood-SCORE-roc.png.
+    /// (-|s - mean s over training images|), max-softmax (conditional runs), grad-norm
+    /// (-||grad_x s||) or grad-typicality (-|g - mean g over training images|, g the
+    /// grad-norm score); the others write ood-SCORE.json and ood-SCORE-roc.png.
     #[arg(long, default_value = "energy")]
     pub score: String,
     /// Data directory and device.

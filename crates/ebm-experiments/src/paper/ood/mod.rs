@@ -126,18 +126,14 @@ pub fn run_ood(
     anyhow::ensure!(n >= 2, "need at least two test images, got {n}");
     let in_dist = exp.data.test.select(&(0..n).collect::<Vec<_>>());
     let plain = &exp.run.model;
-    // Typicality's reference: the mean energy score of training images (not the test images).
-    let train_mean = match opts.score {
-        Score::Typicality => {
-            let s = score(
-                plain,
-                first_images(&exp.data.train, n, device).0,
-                Score::Energy,
-                0.0,
-            )?;
+    // A typicality score's reference: the mean of its base score over training images (not
+    // the test images).
+    let train_mean = match opts.score.reference() {
+        Some(base) => {
+            let s = score(plain, first_images(&exp.data.train, n, device).0, base, 0.0)?;
             s.iter().sum::<f64>() / s.len() as f64
         }
-        _ => 0.0,
+        None => 0.0,
     };
     let s_test = score(
         plain,
