@@ -109,6 +109,63 @@ fn two_tasks_give_a_two_by_two_matrix_per_seed_and_learn_the_first_task() {
 }
 
 #[test]
+fn kept_samples_anchor_and_calibration_run_end_to_end() {
+    let _rng = ebm_experiments::testing::device_rng_lock();
+    let mut splits = embedded_mnist10k();
+    let keep: Vec<usize> = (0..300).collect();
+    splits.test = splits.test.select(&keep);
+    let data = ContinualData {
+        splits,
+        name: "mnist-10k".into(),
+        source: "test".into(),
+    };
+    let mut config = ContinualConfig::toy(2, 20);
+    let e = &mut config.ebm;
+    e.memory_per_class = 16;
+    e.anchor = 1.0;
+    (e.memory_starts, e.old_label_starts, e.data_starts) = (0.25, 0.25, 0.25);
+    e.calibrate = true;
+    let out = std::env::temp_dir().join(format!("ebm-continual-mem-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let device = burn::tensor::Device::flex();
+    let methods = vec!["ebm".to_string()];
+    let report = run_continual(&config, &data, &[3], &methods, &out, &device, "test").unwrap();
+    let run = &report.methods[0].runs[0];
+    assert_eq!(run.matrix.len(), 2);
+    let energies = run.energies.as_ref().unwrap();
+    // After task 0 classes 0 and 1 have measured levels; the rest share their mean.
+    let b = &energies[0].offsets;
+    assert_eq!(b.len(), 10);
+    assert!(b[0] != 0.0 && b[1] != 0.0, "{b:?}");
+    let mean = (b[0] + b[1]) / 2.0;
+    assert!(b[2..].iter().all(|&v| (v - mean).abs() < 1e-6), "{b:?}");
+    // After task 1, classes 2 and 3 have their own levels and 0, 1 keep theirs.
+    let b1 = &energies[1].offsets;
+    assert_eq!(&b1[..2], &b[..2]);
+    assert!(b1[2] != b1[3], "{b1:?}");
+    let back: ContinualReport =
+        serde_json::from_str(&std::fs::read_to_string(out.join("continual.json")).unwrap())
+            .unwrap();
+    assert!(back.settings.ebm.calibrate);
+    assert_eq!(back.settings.ebm.memory_per_class, 16);
+    std::fs::remove_dir_all(&out).unwrap();
+
+    // Settings the experiment cannot run with are refused before any training.
+    let mut bad = ContinualConfig::toy(2, 20);
+    (bad.ebm.memory_starts, bad.ebm.data_starts) = (0.5, 0.5);
+    bad.ebm.memory_per_class = 4;
+    assert!(bad.validate().unwrap_err().to_string().contains("below 1"));
+    let mut bad = ContinualConfig::toy(2, 20);
+    bad.ebm.anchor = 1.0;
+    assert!(
+        bad.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("memory_per_class")
+    );
+}
+
+#[test]
 fn without_full_mnist_the_embedded_subset_is_used_and_said() {
     let dir = std::env::temp_dir().join(format!("ebm-continual-empty-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

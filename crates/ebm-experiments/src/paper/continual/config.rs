@@ -32,6 +32,35 @@ pub struct EbmSettings {
     pub data_starts: f64,
     /// A step whose mean energy exceeds this in magnitude (or is not finite) stops the run.
     pub energy_limit: f64,
+    /// Own samples kept of each class when its task ends (taken from the replay buffer; never
+    /// real images), for `anchor`, `memory_starts` and `old_label_starts` (0: none kept).
+    #[config(default = 0)]
+    pub memory_per_class: usize,
+    /// Weight of the anchor on earlier classes (0: off, as in the paper). At each task
+    /// boundary a frozen copy of the network is kept; every later step adds this weight times
+    /// the mean squared difference between the network's and the copy's energies on a batch of
+    /// kept samples under the classes they were sampled under. It holds each earlier class's
+    /// energy where its own task left it, on the model's own picture of that class, while the
+    /// shared layers move on (distillation as in Li & Hoiem 2016, "Learning without
+    /// Forgetting", on generated inputs).
+    #[config(default = 0.0)]
+    pub anchor: f64,
+    /// Fraction of the chains that start at a kept sample of an earlier class under a current
+    /// label: negatives that teach the current labels to reject the earlier digits.
+    #[config(default = 0.0)]
+    pub memory_starts: f64,
+    /// Fraction of the chains that start at a current image under a random earlier class:
+    /// negatives that teach the earlier labels to reject the new digits (with `anchor`
+    /// holding them down on their own samples).
+    #[config(default = 0.0)]
+    pub old_label_starts: f64,
+    /// Classify by `E(x, y) - b_y` instead of `E(x, y)`, where `b_y` is the mean energy of
+    /// class `y`'s training images under `y`, measured when `y`'s task ends (0 for classes not
+    /// yet trained): a stand-in for the log-normaliser `log Z_y` that the lowest-energy rule
+    /// takes to be equal for every class, although classes trained at different times sit at
+    /// different energy levels.
+    #[config(default = false)]
+    pub calibrate: bool,
 }
 
 /// What happens to the replay buffer (of samples, never real images) when a task ends.
@@ -110,7 +139,7 @@ impl ContinualConfig {
         ContinualConfig::new(
             split_mnist_tasks(),
             ebm,
-            SoftmaxSettings::new(64, 50, 1e-3, 0.05),
+            SoftmaxSettings::new(64, 300, 1e-3, 0.05),
         )
     }
 
@@ -146,9 +175,23 @@ impl ContinualConfig {
                 "task {task:?}: classes must be below {classes}"
             );
         }
+        let e = &self.ebm;
+        for (name, v) in [
+            ("ebm.data_starts", e.data_starts),
+            ("ebm.memory_starts", e.memory_starts),
+            ("ebm.old_label_starts", e.old_label_starts),
+        ] {
+            anyhow::ensure!((0.0..1.0).contains(&v), "{name} must be in [0, 1)");
+        }
         anyhow::ensure!(
-            (0.0..1.0).contains(&self.ebm.data_starts),
-            "ebm.data_starts must be in [0, 1)"
+            e.data_starts + e.memory_starts + e.old_label_starts < 1.0,
+            "ebm.data_starts + ebm.memory_starts + ebm.old_label_starts must be below 1"
+        );
+        anyhow::ensure!(e.anchor >= 0.0, "ebm.anchor must not be negative");
+        anyhow::ensure!(
+            e.memory_per_class > 0
+                || (e.anchor == 0.0 && e.memory_starts == 0.0 && e.old_label_starts == 0.0),
+            "ebm.anchor, ebm.memory_starts and ebm.old_label_starts need ebm.memory_per_class > 0"
         );
         for (name, v) in [
             ("ebm.batch_size", self.ebm.batch_size),

@@ -1,7 +1,9 @@
 //! The class-conditional EBM trained task by task with contrastive divergence: positives are
 //! the current task's images, negatives are Langevin samples under the current task's labels,
 //! and nothing of an earlier task is seen again (no real images, and with `BufferPolicy::Reset`
-//! none of its samples either). Classification is the lowest energy over all classes.
+//! none of its samples either). Classification is the lowest energy over all classes. Off by
+//! default, measured as variants: an anchor on earlier classes and extra chain starts from own
+//! samples kept of them ([`Memory`]), and per-class energy offsets (`EbmSettings::calibrate`).
 
 use anyhow::{Result, bail};
 use burn::module::Module;
@@ -11,8 +13,9 @@ use ebm_data::{Dequantize, batch_indices, images_to_tensor};
 use ebm_model::EnergyModel;
 use ebm_sampler::{NoObserver, ReplayBuffer};
 
-use super::config::{BufferPolicy, ContinualConfig};
+use super::config::{BufferPolicy, ContinualConfig, EbmSettings};
 use super::matrix::{predict_all, task_accuracies};
+use super::memory::Memory;
 use crate::data::Splits;
 use crate::run::cd_step::{CdSettings, cd_loss};
 use crate::run::model::{EnergyNet, ModelConfig};
@@ -29,6 +32,9 @@ pub struct TaskEnergies {
     /// task `j`'s images, column `y` the class label. Shows whether old classes' energies
     /// drift up against the newest classes'.
     pub test_class_energy: Vec<Vec<f64>>,
+    /// The per-class offsets `b_y` subtracted before the lowest-energy rule (all 0 unless
+    /// `calibrate`; a class not trained yet gets the mean offset of those trained).
+    pub offsets: Vec<f32>,
 }
 
 /// The accuracy matrix of one seed and the energies after each task.
@@ -71,6 +77,9 @@ pub fn run_ebm(
     };
     let mut buffer = new_buffer(0);
     let (mut matrix, mut energies) = (Vec::new(), Vec::new());
+    let capacity = s.memory_per_class * classes;
+    let mut offsets = vec![0.0f32; classes];
+    let mut memory = Memory::new(capacity, &shape, classes, seed ^ 0x3e3e);
     for (t, task) in config.tasks.iter().enumerate() {
         let set = data.train.filter_classes(task);
         if set.is_empty() {
@@ -85,7 +94,7 @@ pub fn run_ebm(
             device.seed(iteration_seed(seed, 0, global));
             let idx = batch_indices(set.len(), s.batch_size, seed ^ t as u64, it as u64);
             let (x_pos, labels) = images_to_tensor(&set, &idx, Dequantize::Uniform, device);
-            let extra = data_starts(&x_pos, &labels, s.data_starts, device);
+            let extra = chain_starts(&x_pos, &labels, s, &mut memory, device);
             let step = cd_loss(
                 &model,
                 &model.valid(),
@@ -107,44 +116,128 @@ pub fn run_ebm(
                 );
             }
             (e_pos, e_neg) = (step.e_pos, step.e_neg);
-            let grads = GradientsParams::from_grads(step.loss.backward(), &model);
+            let mut loss = step.loss;
+            if s.anchor > 0.0 && memory.is_active() {
+                loss = loss + memory.anchor_loss(&model, s.batch_size, device) * s.anchor;
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(s.optimizer.lr, model, grads);
         }
-        let (row, test_class_energy) = evaluate(&model.valid(), config, data, device);
+        let plain = model.valid();
+        if s.calibrate {
+            for &c in task {
+                offsets[c] = class_level(&plain, &set.filter_classes(&[c]), c, classes, device);
+            }
+        }
+        let used = if s.calibrate {
+            level_of_untrained(&offsets, &config.tasks[..=t])
+        } else {
+            offsets.clone()
+        };
+        let (row, test_class_energy) = evaluate(&plain, config, data, &used, device);
+        memory.end_task(model.valid(), &mut buffer, task, s.memory_per_class);
         report(t, &row);
         matrix.push(row);
         energies.push(TaskEnergies {
             e_pos,
             e_neg,
             test_class_energy,
+            offsets: used,
         });
     }
     Ok(EbmOutcome { matrix, energies })
 }
 
-/// Chain starts for the last `fraction` of the batch: for each such positive, the image of the
-/// next positive (cyclically) with another label, under the positive's own label.
-fn data_starts(
+/// Chain starts besides the replay buffer's, at the end of the batch: `memory_starts` of
+/// the chains start at kept samples of earlier classes under the positive's label, then
+/// `old_label_starts` at the positive's own image under a random earlier class, then
+/// `data_starts` at the image of the next positive (cyclically) with another label, under the
+/// positive's label. The first two need an ended task.
+fn chain_starts(
     x_pos: &Tensor<4>,
     labels: &[usize],
-    fraction: f64,
+    s: &EbmSettings,
+    memory: &mut Memory,
     device: &Device,
 ) -> Option<(Tensor<4>, Vec<usize>)> {
     let b = labels.len();
-    let m = ((fraction * b as f64).round() as usize).min(b.saturating_sub(1));
-    if m == 0 {
+    let count = |f: f64| (f * b as f64).round() as usize;
+    let (m_mem, m_old) = if memory.is_active() {
+        (count(s.memory_starts), count(s.old_label_starts))
+    } else {
+        (0, 0)
+    };
+    let m_data = count(s.data_starts);
+    let total = (m_mem + m_old + m_data).min(b.saturating_sub(1));
+    if total == 0 {
         return None;
     }
-    let picks: Vec<i64> = (b - m..b)
-        .map(|i| {
-            (1..b)
-                .map(|d| (i + d) % b)
-                .find(|&j| labels[j] != labels[i])
-                .unwrap_or((i + 1) % b) as i64
-        })
-        .collect();
-    let idx = Tensor::<1, Int>::from_data(TensorData::new(picks, [m]), device);
-    Some((x_pos.clone().select(0, idx), labels[b - m..].to_vec()))
+    let first = b - total;
+    let (mut parts, mut out_labels) = (Vec::new(), Vec::new());
+    let mut at = first;
+    let mut take = |m: usize, parts: &mut Vec<Tensor<4>>, out: &mut Vec<usize>, what: u8| {
+        let m = m.min(b - at);
+        if m == 0 {
+            return;
+        }
+        let rows = at..at + m;
+        at += m;
+        match what {
+            0 => {
+                parts.push(memory.draw(m, device).0);
+                out.extend_from_slice(&labels[rows]);
+            }
+            1 => {
+                parts.push(x_pos.clone().slice(rows));
+                out.extend(memory.random_classes(m));
+            }
+            _ => {
+                let picks: Vec<i64> = rows
+                    .clone()
+                    .map(|i| {
+                        (1..b)
+                            .map(|d| (i + d) % b)
+                            .find(|&j| labels[j] != labels[i])
+                            .unwrap_or((i + 1) % b) as i64
+                    })
+                    .collect();
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(picks, [m]), device);
+                parts.push(x_pos.clone().select(0, idx));
+                out.extend_from_slice(&labels[rows]);
+            }
+        }
+    };
+    take(m_mem, &mut parts, &mut out_labels, 0);
+    take(m_old, &mut parts, &mut out_labels, 1);
+    take(m_data, &mut parts, &mut out_labels, 2);
+    Some((Tensor::cat(parts, 0), out_labels))
+}
+
+/// `offsets` with every class outside `trained` set to the mean offset of the trained ones.
+fn level_of_untrained(offsets: &[f32], trained: &[Vec<usize>]) -> Vec<f32> {
+    let done: Vec<usize> = trained.iter().flatten().copied().collect();
+    let mean = done.iter().map(|&c| offsets[c]).sum::<f32>() / done.len().max(1) as f32;
+    (0..offsets.len())
+        .map(|c| if done.contains(&c) { offsets[c] } else { mean })
+        .collect()
+}
+
+/// Mean energy under `class` of (at most 256 of) `images`.
+fn class_level(
+    plain: &EnergyNet,
+    images: &ebm_data::ImageSet,
+    class: usize,
+    classes: usize,
+    device: &Device,
+) -> f32 {
+    let n = images.len().min(256);
+    if n == 0 {
+        return 0.0;
+    }
+    let idx: Vec<usize> = (0..n).collect();
+    let (x, _) = images_to_tensor(images, &idx, Dequantize::None, device);
+    let y = ebm_model::one_hot(&vec![class; n], classes, device);
+    plain.energy(x, Some(y)).mean().into_scalar::<f32>()
 }
 
 /// Per-task accuracies by the lowest class energy, and the mean class energies of each
@@ -153,6 +246,7 @@ fn evaluate(
     plain: &EnergyNet,
     config: &ContinualConfig,
     data: &Splits,
+    offsets: &[f32],
     device: &Device,
 ) -> (Vec<f64>, Vec<Vec<f64>>) {
     let classes = config.ebm.model.num_classes.unwrap_or(10);
@@ -171,7 +265,8 @@ fn evaluate(
             }
             next.set(i + 1);
         }
-        e.argmin(1).squeeze_dim(1)
+        let b = Tensor::<1>::from_floats(offsets, device).unsqueeze_dim::<2>(0);
+        (e - b).argmin(1).squeeze_dim(1)
     });
     let per_image = energies.into_inner();
     let table = config
@@ -191,4 +286,69 @@ fn evaluate(
         })
         .collect();
     (task_accuracies(&pred, &test.labels, &config.tasks), table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paper::continual::ContinualConfig;
+    use crate::run::model::ModelConfig;
+    use ebm_sampler::ReplayConfig;
+
+    #[test]
+    fn chain_starts_stack_memory_old_label_and_data_starts_in_that_order() {
+        let device = Device::flex();
+        let mut s = ContinualConfig::toy(2, 1).ebm;
+        (s.memory_starts, s.old_label_starts, s.data_starts) = (0.25, 0.25, 0.25);
+        // Eight positives of classes 2 and 3, image i filled with i / 10.
+        let labels = vec![2, 3, 2, 3, 2, 3, 2, 3];
+        let values: Vec<f32> = (0..8).flat_map(|i| vec![i as f32 / 10.0; 784]).collect();
+        let x_pos = Tensor::<4>::from_data(TensorData::new(values, [8, 1, 28, 28]), &device);
+        let mut memory = Memory::new(50, &[1, 28, 28], 10, 1);
+
+        // Before a task has ended only the data starts exist: the last two positives' labels
+        // on images of the other class.
+        let (x, y) = chain_starts(&x_pos, &labels, &s, &mut memory, &device).unwrap();
+        assert_eq!(y, vec![2, 3]);
+        let firsts = |x: Tensor<4>| -> Vec<f32> {
+            let v = x.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+            v.chunks(784).map(|c| c[0]).collect()
+        };
+        let got = firsts(x);
+        assert!(
+            (got[0] - 0.7).abs() < 1e-6 && (got[1] - 0.0).abs() < 1e-6,
+            "{got:?}"
+        );
+
+        // After task {0, 1}: two kept samples under current labels, two current images under
+        // earlier labels, two data starts; six in all.
+        let mut buffer = ReplayBuffer::new(ReplayConfig::new(), &[1, 28, 28], true, 2);
+        buffer.push(&vec![0.95; 4 * 784], Some(&[0, 1, 0, 1]));
+        let net = ModelConfig::ResNet(s.model.clone()).init(&device);
+        memory.end_task(net, &mut buffer, &[0, 1], 4);
+        let (x, y) = chain_starts(&x_pos, &labels, &s, &mut memory, &device).unwrap();
+        assert_eq!(y.len(), 6);
+        assert_eq!(
+            &y[..2],
+            &labels[2..4],
+            "kept samples run under current labels"
+        );
+        assert!(y[2..4].iter().all(|c| [0, 1].contains(c)), "{y:?}");
+        assert_eq!(&y[4..], &labels[6..]);
+        let got = firsts(x);
+        assert!(got[..2].iter().all(|v| (v - 0.95).abs() < 0.01), "{got:?}");
+        assert!(
+            (got[2] - 0.4).abs() < 1e-6 && (got[3] - 0.5).abs() < 1e-6,
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn classes_not_trained_yet_get_the_mean_offset() {
+        let mut offsets = vec![0.0f32; 6];
+        offsets[0] = -1.0;
+        offsets[1] = -3.0;
+        let used = level_of_untrained(&offsets, &[vec![0, 1]]);
+        assert_eq!(used, vec![-1.0, -3.0, -2.0, -2.0, -2.0, -2.0]);
+    }
 }

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod ebm;
 pub mod matrix;
+pub mod memory;
 pub mod report;
 pub mod softmax;
 
