@@ -32,15 +32,18 @@ pub struct EbmSettings {
     pub data_starts: f64,
     /// A step whose mean energy exceeds this in magnitude (or is not finite) stops the run.
     pub energy_limit: f64,
-    /// Own samples kept of each class when its task ends (taken from the replay buffer; never
-    /// real images), for `anchor`, `memory_starts` and `old_label_starts` (0: none kept).
+    /// Own samples kept of each class when its task ends, for `anchor`, `memory_starts` and
+    /// `old_label_starts` (0: none kept): drawn with replacement among the replay buffer's
+    /// samples stored under that class (with `BufferPolicy::Relabel`, chains whose last steps
+    /// ran under it, some begun as earlier classes' samples); never real images.
     #[config(default = 0)]
     pub memory_per_class: usize,
     /// Weight of the anchor on earlier classes (0: off, as in the paper). At each task
-    /// boundary a frozen copy of the network is kept; every later step adds this weight times
-    /// the mean squared difference between the network's and the copy's energies on a batch of
-    /// kept samples under the classes they were sampled under. It holds each earlier class's
-    /// energy where its own task left it, on the model's own picture of that class, while the
+    /// boundary a frozen copy of the network replaces the previous one; every later step adds
+    /// this weight times the mean squared difference between the network's and the copy's
+    /// energies on a batch of kept samples under the classes they were sampled under. It holds
+    /// the earlier classes' energies where the last task boundary left them (drift still adds
+    /// up from boundary to boundary), on the model's own picture of each class, while the
     /// shared layers move on (distillation as in Li & Hoiem 2016, "Learning without
     /// Forgetting", on generated inputs).
     #[config(default = 0.0)]
@@ -55,8 +58,8 @@ pub struct EbmSettings {
     #[config(default = 0.0)]
     pub old_label_starts: f64,
     /// Classify by `E(x, y) - b_y` instead of `E(x, y)`, where `b_y` is the mean energy of
-    /// class `y`'s training images under `y`, measured when `y`'s task ends (0 for classes not
-    /// yet trained): a stand-in for the log-normaliser `log Z_y` that the lowest-energy rule
+    /// class `y`'s training images under `y`, measured when `y`'s task ends (classes not yet
+    /// trained get the mean of the trained classes' `b`): a stand-in for the log-normaliser `log Z_y` that the lowest-energy rule
     /// takes to be equal for every class, although classes trained at different times sit at
     /// different energy levels.
     #[config(default = false)]

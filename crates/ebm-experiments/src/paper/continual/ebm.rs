@@ -152,7 +152,8 @@ pub fn run_ebm(
 /// the chains start at kept samples of earlier classes under the positive's label, then
 /// `old_label_starts` at the positive's own image under a random earlier class, then
 /// `data_starts` at the image of the next positive (cyclically) with another label, under the
-/// positive's label. The first two need an ended task.
+/// positive's label. The first two need an ended task. Each count is its fraction of the batch,
+/// rounded; together at most `batch - 1` (the kinds later in this order give way first).
 fn chain_starts(
     x_pos: &Tensor<4>,
     labels: &[usize],
