@@ -129,13 +129,10 @@ pub fn run_ebm(
                 offsets[c] = class_level(&plain, &set.filter_classes(&[c]), c, classes, device);
             }
         }
-        let used = if s.calibrate {
-            level_of_untrained(&offsets, &config.tasks[..=t])
-        } else {
-            offsets.clone()
-        };
+        // Without calibration every offset is 0, and so is their mean.
+        let used = level_of_untrained(&offsets, &config.tasks[..=t]);
         let (row, test_class_energy) = evaluate(&plain, config, data, &used, device);
-        memory.end_task(model.valid(), &mut buffer, task, s.memory_per_class);
+        memory.end_task(plain, &mut buffer, task, s.memory_per_class);
         report(t, &row);
         matrix.push(row);
         energies.push(TaskEnergies {
@@ -168,50 +165,54 @@ fn chain_starts(
     } else {
         (0, 0)
     };
-    let m_data = count(s.data_starts);
-    let total = (m_mem + m_old + m_data).min(b.saturating_sub(1));
+    let total = (m_mem + m_old + count(s.data_starts)).min(b.saturating_sub(1));
     if total == 0 {
         return None;
     }
+    // The last `total` rows, cut in order; the data starts take what is left.
     let first = b - total;
-    let (mut parts, mut out_labels) = (Vec::new(), Vec::new());
-    let mut at = first;
-    let mut take = |m: usize, parts: &mut Vec<Tensor<4>>, out: &mut Vec<usize>, what: u8| {
-        let m = m.min(b - at);
-        if m == 0 {
-            return;
-        }
-        let rows = at..at + m;
-        at += m;
-        match what {
-            0 => {
-                parts.push(memory.draw(m, device).0);
-                out.extend_from_slice(&labels[rows]);
-            }
-            1 => {
-                parts.push(x_pos.clone().slice(rows));
-                out.extend(memory.random_classes(m));
-            }
-            _ => {
-                let picks: Vec<i64> = rows
-                    .clone()
-                    .map(|i| {
-                        (1..b)
-                            .map(|d| (i + d) % b)
-                            .find(|&j| labels[j] != labels[i])
-                            .unwrap_or((i + 1) % b) as i64
-                    })
-                    .collect();
-                let idx = Tensor::<1, Int>::from_data(TensorData::new(picks, [m]), device);
-                parts.push(x_pos.clone().select(0, idx));
-                out.extend_from_slice(&labels[rows]);
-            }
-        }
-    };
-    take(m_mem, &mut parts, &mut out_labels, 0);
-    take(m_old, &mut parts, &mut out_labels, 1);
-    take(m_data, &mut parts, &mut out_labels, 2);
-    Some((Tensor::cat(parts, 0), out_labels))
+    let m_mem = m_mem.min(total);
+    let m_old = m_old.min(total - m_mem);
+    let (mem, old, data) = (
+        first..first + m_mem,
+        first + m_mem..first + m_mem + m_old,
+        first + m_mem + m_old..b,
+    );
+    let (mut parts, mut out) = (Vec::new(), Vec::new());
+    if !mem.is_empty() {
+        parts.push(memory.draw(mem.len(), device).0);
+        out.extend_from_slice(&labels[mem]);
+    }
+    if !old.is_empty() {
+        out.extend(memory.random_classes(old.len()));
+        parts.push(x_pos.clone().slice(old));
+    }
+    if !data.is_empty() {
+        parts.push(other_class_images(x_pos, labels, data.clone(), device));
+        out.extend_from_slice(&labels[data]);
+    }
+    Some((Tensor::cat(parts, 0), out))
+}
+
+/// For each row in `rows`, the image of the next positive (cyclically) with another label.
+fn other_class_images(
+    x_pos: &Tensor<4>,
+    labels: &[usize],
+    rows: std::ops::Range<usize>,
+    device: &Device,
+) -> Tensor<4> {
+    let b = labels.len();
+    let picks: Vec<i64> = rows
+        .map(|i| {
+            (1..b)
+                .map(|d| (i + d) % b)
+                .find(|&j| labels[j] != labels[i])
+                .unwrap_or((i + 1) % b) as i64
+        })
+        .collect();
+    let m = picks.len();
+    let idx = Tensor::<1, Int>::from_data(TensorData::new(picks, [m]), device);
+    x_pos.clone().select(0, idx)
 }
 
 /// `offsets` with every class outside `trained` set to the mean offset of the trained ones.
@@ -254,6 +255,7 @@ fn evaluate(
     let test = &data.test;
     let energies = std::cell::RefCell::new(vec![vec![0.0; classes]; test.len()]);
     let next = std::cell::Cell::new(0usize);
+    let b = Tensor::<1>::from_floats(offsets, device).unsqueeze_dim::<2>(0);
     let pred = predict_all(test, config.eval_batch, device, &|x| {
         let e = plain.class_energies(x);
         let rows = e.clone().into_data().convert::<f32>().try_to_vec::<f32>();
@@ -266,8 +268,7 @@ fn evaluate(
             }
             next.set(i + 1);
         }
-        let b = Tensor::<1>::from_floats(offsets, device).unsqueeze_dim::<2>(0);
-        (e - b).argmin(1).squeeze_dim(1)
+        (e - b.clone()).argmin(1).squeeze_dim(1)
     });
     let per_image = energies.into_inner();
     let table = config

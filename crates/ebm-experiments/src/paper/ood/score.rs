@@ -21,7 +21,7 @@ use burn::tensor::activation::softmax;
 use ebm_model::EnergyModel;
 use ebm_sampler::energy_and_grad;
 
-use crate::eval::scores::scores;
+use crate::eval::scores::{lowest_energy, scores};
 use crate::run::model::EnergyNet;
 
 /// An OOD score (higher = more in-distribution).
@@ -96,15 +96,16 @@ impl Score {
 pub fn score(plain: &EnergyNet, x: Tensor<4>, kind: Score, train_mean: f64) -> Result<Vec<f64>> {
     Ok(match kind {
         Score::Energy => scores(plain, x),
-        Score::Typicality => scores(plain, x)
-            .into_iter()
-            .map(|s| -(s - train_mean).abs())
-            .collect(),
         Score::GradNorm => grad_norms(plain, x),
-        Score::GradTypicality => grad_norms(plain, x)
-            .into_iter()
-            .map(|s| -(s - train_mean).abs())
-            .collect(),
+        Score::Typicality | Score::GradTypicality => {
+            let base = kind
+                .reference()
+                .expect("a typicality score has a reference");
+            score(plain, x, base, 0.0)?
+                .into_iter()
+                .map(|s| -(s - train_mean).abs())
+                .collect()
+        }
         Score::MaxSoftmax => {
             if plain.num_classes().is_none() {
                 bail!("--score max-softmax needs a class-conditional run");
@@ -125,10 +126,7 @@ pub fn score(plain: &EnergyNet, x: Tensor<4>, kind: Score, train_mean: f64) -> R
 /// gradient is that of the lowest class energy).
 fn grad_norms(plain: &EnergyNet, x: Tensor<4>) -> Vec<f64> {
     let n = x.dims()[0];
-    let energy = |x: Tensor<4>| match plain.num_classes() {
-        Some(_) => plain.class_energies(x).min_dim(1).squeeze_dim(1),
-        None => plain.energy(x, None),
-    };
+    let energy = |x: Tensor<4>| lowest_energy(plain, x);
     let mut out = Vec::with_capacity(n);
     for start in (0..n).step_by(128) {
         let chunk = x.clone().slice(start..(start + 128).min(n));
