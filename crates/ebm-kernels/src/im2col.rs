@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use crate::cpu_features::with_avx2;
+use crate::cpu_features::with_simd;
 use crate::geometry::{ConvGeometry, check};
 use crate::matmul::matmul;
 
@@ -88,7 +88,7 @@ fn im2col_body(x: &[f32], g: &ConvGeometry, cols: &mut [f32], at: Place) {
 }
 
 fn im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32], at: Place) {
-    with_avx2(
+    with_simd(
         #[inline(always)]
         || im2col_body(x, g, cols, at),
     )
@@ -126,7 +126,7 @@ fn col2im_body(cols: &[f32], g: &ConvGeometry, dx: &mut [f32], at: Place) {
 }
 
 fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32], at: Place) {
-    with_avx2(
+    with_simd(
         #[inline(always)]
         || col2im_body(cols, g, dx, at),
     )

@@ -6,7 +6,8 @@
 //! hand-written backward passes ([`extension`]): Winograd F(4x4, 3x3) and F(2x2, 2x2)
 //! ([`winograd`]), a space-to-depth rewrite of strided convolutions ([`space_to_depth`]),
 //! im2col + GEMM ([`im2col`], [`matmul`]) and a one-pass swish ([`swish`](mod@swish)), compiled
-//! a second time for AVX2 + FMA and chosen at run time ([`cpu_features`]). Every other device
+//! again for AVX-512 and for AVX2 + FMA and chosen at run time ([`cpu_features`]); the GEMMs
+//! use the `gemm` crate's AVX-512 kernels where the CPU has them (its `x86-v4` feature). Every other device
 //! uses Burn's operations. All `unsafe` code of the workspace lives in this crate.
 //!
 //! ```

@@ -17,7 +17,7 @@
 
 use rayon::prelude::*;
 
-use crate::cpu_features::with_avx2;
+use crate::cpu_features::with_simd;
 use crate::geometry::{ConvGeometry, check};
 use crate::winograd::{Nchw, TransformedKernel, adjoint_padding, correlate, flip_kernel};
 
@@ -143,7 +143,7 @@ pub fn space_to_depth(x: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
     z.par_chunks_mut(z_image)
         .zip(x.par_chunks(g.c_in * plane))
         .for_each(|(z, x)| {
-            with_avx2(
+            with_simd(
                 #[inline(always)]
                 || {
                     for (q, zc) in z.chunks_exact_mut(zs.height * zs.width).enumerate() {
@@ -178,7 +178,7 @@ pub fn depth_to_space(dz: &[f32], batch: usize, g: &ConvGeometry) -> Vec<f32> {
     dx.par_chunks_mut(g.c_in * plane)
         .zip(dz.par_chunks(zs.channels * zplane))
         .for_each(|(dx, dz)| {
-            with_avx2(
+            with_simd(
                 #[inline(always)]
                 || {
                     for (q, dzc) in dz.chunks_exact(zplane).enumerate() {

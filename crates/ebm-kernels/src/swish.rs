@@ -1,12 +1,12 @@
 //! Swish `x * sigmoid(x)` and its derivative on host `f32` slices, in one pass each, with a
 //! vectorisable exponential (Cephes `expf` polynomial, relative error about 1e-7) compiled for
-//! AVX2 + FMA where the CPU has them.
+//! AVX-512 or AVX2 + FMA where the CPU has them.
 
 use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use crate::cpu_features::with_avx2;
+use crate::cpu_features::with_simd;
 
 /// Elements per parallel task.
 const CHUNK: usize = 1 << 15;
@@ -64,7 +64,7 @@ fn in_place_scalar(x: &mut [f32]) {
 /// [`swish`] overwriting `x` with the result.
 pub fn swish_in_place(x: &mut [f32]) {
     x.par_chunks_mut(CHUNK).for_each(|x| {
-        with_avx2(
+        with_simd(
             #[inline(always)]
             || in_place_scalar(x),
         )
@@ -79,7 +79,7 @@ pub fn swish(x: &[f32]) -> Vec<f32> {
         .par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
         .for_each(|(y, x)| {
-            with_avx2(
+            with_simd(
                 #[inline(always)]
                 || forward_scalar(x, y),
             )
@@ -100,7 +100,7 @@ pub fn swish_backward(x: &[f32], grad: &mut [f32]) {
     grad.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
         .for_each(|(g, x)| {
-            with_avx2(
+            with_simd(
                 #[inline(always)]
                 || backward_scalar(x, g),
             )

@@ -113,10 +113,16 @@ impl Drop for Scratch {
     }
 }
 
+/// Untimed iterations of each `ebm train` child before the timed one. Two, because the
+/// second iteration of a fresh process still pays for first touches of memory (about 5% over
+/// later ones for MnistNet at batch 128), which the reference's long-lived processes have
+/// behind them from their second round on.
+pub const CHILD_WARM_UP: usize = 2;
+
 /// Training iterations of one network, in rounds that alternate the implementations as the
-/// step rounds do: a fresh `ebm train` child runs one iteration to warm up and one that is
-/// timed, then each reference configuration times one iteration (after one warm-up
-/// iteration of its own, as ours has).
+/// step rounds do: a fresh `ebm train` child runs [`CHILD_WARM_UP`] iterations to warm up and
+/// one that is timed, then each reference configuration times one iteration (its process,
+/// kept between rounds, warmed up by one iteration of its own before the first round).
 pub fn train_rows(
     network: BenchNet,
     opts: &BenchOptions,
@@ -137,7 +143,7 @@ pub fn train_rows(
         "--data-dir".into(),
         data_dir.display().to_string(),
         "--iters".into(),
-        "2".into(),
+        (CHILD_WARM_UP + 1).to_string(),
         "--batch".into(),
         opts.batch.to_string(),
         "--set".into(),

@@ -22,7 +22,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 5)]
     pub reps: usize,
     /// Interleaved training rounds (0 skips training): per round a fresh `ebm train` child
-    /// times its second iteration, then the reference one iteration.
+    /// times its third iteration, then the reference one iteration.
     #[arg(long, default_value_t = 2)]
     pub train_iters: usize,
     /// Langevin steps per training iteration (K).
