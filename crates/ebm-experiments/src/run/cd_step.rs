@@ -1,8 +1,10 @@
 //! One contrastive-divergence step, shared by `ebm train` and the continual-learning
 //! experiment: Langevin negatives from the replay buffer under their labels, then the loss
 //! `mean E(x+) - mean E(x-) + l2 * (mean E(x+)^2 + mean E(x-)^2)` on positives and negatives in
-//! one forward (so spectral norm advances once per optimiser step).
+//! one forward (so spectral norm advances once per optimiser step), plus, when asked for, the
+//! classification term of a conditional model in that same forward.
 
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor};
 use ebm_model::{EnergyModel, one_hot};
 use ebm_sampler::{LangevinConfig, Observer, ReplayBuffer, SplitMix64};
@@ -50,6 +52,10 @@ pub struct CdSettings<'a> {
     /// Stored samples move by up to this many pixels (each axis, zero fill) before their chains
     /// continue (0: not at all); see [`random_shifts`].
     pub augment_shift: usize,
+    /// Weight of the classification term of a conditional model (0: none): the cross-entropy
+    /// of classifying the positives by their lowest energy, `-log softmax_y(-E(x+, y))` at
+    /// the true label (JEM's `p(y|x)`, Grathwohl et al. 2020). Needs labelled positives.
+    pub class_weight: f64,
 }
 
 /// Draws chain starts from `buffer` (fresh starts take the positives' labels, continued chains
@@ -117,25 +123,82 @@ pub fn cd_loss(
         neg_labels.as_ref().map(|l| &l[..n]),
     );
 
-    let x_all = Tensor::cat(vec![x_pos, x_neg.clone()], 0).autodiff();
+    // The classification term scores every positive under each of the `k` labels: `k` more
+    // copies of the positives, class `j`'s at `2b + j * b`.
+    let classify = pos_labels.filter(|_| settings.class_weight > 0.0 && settings.classes.is_some());
+    let mut xs = vec![x_pos.clone(), x_neg.clone()];
+    if classify.is_some() {
+        xs.extend(std::iter::repeat_n(x_pos, k));
+    }
+    let x_all = Tensor::cat(xs, 0).autodiff();
     let y_all = match (pos_labels, &neg_labels) {
         (Some(p), Some(n)) => {
-            let all: Vec<usize> = p.iter().chain(n).copied().collect();
+            let mut all: Vec<usize> = p.iter().chain(n).copied().collect();
+            if classify.is_some() {
+                all.extend((0..k).flat_map(|j| std::iter::repeat_n(j, b)));
+            }
             Some(one_hot(&all, k, device).autodiff())
         }
         _ => None,
     };
     let e = model.energy(x_all, y_all);
     let e_pos = e.clone().slice(0..b);
-    let e_neg = e.slice(b..2 * b);
-    let loss = e_pos.clone().mean() - e_neg.clone().mean()
+    let e_neg = e.clone().slice(b..2 * b);
+    let mut loss = e_pos.clone().mean() - e_neg.clone().mean()
         + (e_pos.clone().powi_scalar(2).mean() + e_neg.clone().powi_scalar(2).mean())
             * settings.l2_coeff;
+    if let Some(labels) = classify {
+        let per_class = e.slice(2 * b..(2 + k) * b);
+        loss = loss + classification_loss(per_class, labels, k, device) * settings.class_weight;
+    }
     CdLoss {
         e_pos: e_pos.mean().into_scalar::<f64>(),
         e_neg: e_neg.mean().into_scalar::<f64>(),
         value: loss.clone().into_scalar::<f64>(),
         loss,
         x_neg,
+    }
+}
+
+/// Mean cross-entropy of classifying `b` images by their lowest energy, from their energies
+/// under each of `k` labels (`energies[j * b + i]`: image `i` under label `j`).
+fn classification_loss(
+    energies: Tensor<1>,
+    labels: &[usize],
+    k: usize,
+    device: &Device,
+) -> Tensor<1> {
+    let b = labels.len();
+    let logits = energies.neg().reshape([k, b]).swap_dims(0, 1);
+    let log_p = log_softmax(logits, 1);
+    let truth = one_hot(labels, k, device).autodiff();
+    (log_p * truth).sum().neg() / b as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    use super::classification_loss;
+
+    fn loss(energies: &[f32], labels: &[usize], k: usize) -> f64 {
+        let device = Device::flex().autodiff();
+        let e = Tensor::<1>::from_data(
+            TensorData::new(energies.to_vec(), [energies.len()]),
+            &device,
+        );
+        classification_loss(e, labels, k, &device).into_scalar::<f64>()
+    }
+
+    #[test]
+    fn classification_term_is_the_cross_entropy_of_the_lowest_energy() {
+        // Two images, three labels, laid out label-major: image 0 is lowest under label 2,
+        // image 1 under label 0.
+        let e = [5.0, -5.0, 5.0, 5.0, -5.0, 5.0];
+        assert!(loss(&e, &[2, 0], 3) < 1e-3);
+        // The same energies with the labels swapped: each image is 10 above its best label.
+        assert!((loss(&e, &[0, 2], 3) - 10.0).abs() < 1e-3);
+        // Equal energies: ln 3 whatever the labels.
+        assert!((loss(&[0.3; 6], &[1, 2], 3) - 3f64.ln()).abs() < 1e-5);
     }
 }

@@ -82,6 +82,12 @@ pub struct TrainConfig {
     /// warm-up (IGEBM).
     #[config(default = "None")]
     pub warmup_iters: Option<usize>,
+    /// Conditional models: weight of a classification term beside contrastive divergence, the
+    /// cross-entropy of classifying the training images by their lowest energy over the labels
+    /// (JEM's `p(y|x)`, Grathwohl et al. 2020; `run::cd_step`). `None` (also what a run written
+    /// before this field reads as) or 0: none (IGEBM).
+    #[config(default = "None")]
+    pub class_weight: Option<f64>,
 }
 
 /// A configuration value outside its valid range.
@@ -140,6 +146,21 @@ impl TrainConfig {
             && !(0.0..1.0).contains(&d)
         {
             return err("ema_decay", d.to_string(), "must be in [0, 1)");
+        }
+        if let Some(w) = self.class_weight
+            && !(w >= 0.0 && w.is_finite())
+        {
+            return err("class_weight", w.to_string(), "must be finite and >= 0");
+        }
+        if let Some(w) = self.class_weight
+            && w > 0.0
+            && self.model.num_classes().is_none()
+        {
+            return err(
+                "class_weight",
+                w.to_string(),
+                "needs a conditional model (num_classes set); this one is unconditional",
+            );
         }
         if self.l2_coeff < 0.0 {
             return err("l2_coeff", self.l2_coeff.to_string(), "must be >= 0");
@@ -240,6 +261,18 @@ mod tests {
         let mut c = preset("toy2d").unwrap();
         c.optimizer.lr = -1.0;
         assert_eq!(c.validate().unwrap_err().field, "optimizer.lr");
+        let mut c = preset("shapes-shape").unwrap();
+        c.class_weight = Some(-0.5);
+        assert_eq!(c.validate().unwrap_err().field, "class_weight");
+        c.class_weight = Some(1.0);
+        c.validate().unwrap();
+        let mut c = preset("mnist-10k").unwrap();
+        c.class_weight = Some(1.0);
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.field == "class_weight" && e.why.contains("conditional"),
+            "{e}"
+        );
         for name in crate::run::presets::PRESETS {
             preset(name).unwrap().validate().unwrap();
         }

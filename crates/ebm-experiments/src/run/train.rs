@@ -146,6 +146,7 @@ pub fn train(
         classes: conditional,
         relabel: false,
         augment_shift: config.augment_shift,
+        class_weight: config.class_weight.unwrap_or(0.0),
     };
     let mut last_negatives: Option<Tensor<4>> = None;
     // Training seconds of this invocation, for `time_limit_secs`.

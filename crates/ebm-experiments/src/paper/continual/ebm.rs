@@ -66,6 +66,7 @@ pub fn run_ebm(
         classes: Some(classes),
         relabel: s.buffer == BufferPolicy::Relabel,
         augment_shift: 0,
+        class_weight: 0.0,
     };
     let new_buffer = |task: usize| {
         ReplayBuffer::new(
