@@ -86,12 +86,12 @@ pub fn preset(name: &str) -> Result<TrainConfig> {
         // `fashion-mnist` is the same recipe for a 20-minute budget (the paper has no
         // Fashion-MNIST model; README "Fashion-MNIST in twenty minutes").
         "mnist-10k" | "fashion-mnist" => {
-            // What differs: the time limit, the iteration cap, and the shifted replays
-            // (measured for mnist-10k only).
-            let (minutes, iterations, augment_shift) = if name == "mnist-10k" {
-                (5.0, 2_000, 2)
+            // What differs: the time limit, the iteration cap, the shifted replays and the
+            // buffer's reuse probability (both measured for mnist-10k only).
+            let (minutes, iterations, augment_shift, reuse_prob) = if name == "mnist-10k" {
+                (5.0, 2_000, 2, 0.8)
             } else {
-                (20.0, 20_000, 0)
+                (20.0, 20_000, 0, 0.95)
             };
             let mut c = base(
                 name,
@@ -109,6 +109,10 @@ pub fn preset(name: &str) -> Result<TrainConfig> {
             // Replayed samples shifted by up to 2 pixels (Du et al. 2021): better buffer and
             // noise FIDs and class balance at the same 5 minutes (README "Later techniques").
             c.augment_shift = augment_shift;
+            // One chain in five starts from noise instead of one in twenty: at the same 5
+            // minutes the chains from noise went from 41 % in one class to 23 % and their
+            // relative FID from 0.478 to 0.236 (README "After the speed-up").
+            c.replay.reuse_prob = reuse_prob;
             c
         }
         // Class-conditional models at 28x28 for the generalisation experiments (OOD,
