@@ -140,7 +140,7 @@ fn robust_eps_zero_is_clean_accuracy_and_attacks_raise_the_loss() {
     let clean = ebm_experiments::paper::robust::defence::accuracy(logits.clone(), &y);
     let ce = |l: burn::tensor::Tensor<2>| {
         let t = ebm_model::one_hot(&y, 10, &device);
-        ebm_experiments::paper::robust::cnn::cross_entropy(l, t)
+        ebm_experiments::run::loss::cross_entropy(l, t)
             .mean()
             .into_scalar::<f64>()
     };

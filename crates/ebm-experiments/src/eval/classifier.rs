@@ -13,13 +13,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::activation::{log_softmax, relu, softmax};
+use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use ebm_data::{Dequantize, ImageSet, batch_indices, images_to_tensor};
 use ebm_model::{Dense, DenseConfig, SameConv2d, SameConv2dConfig, one_hot};
 use ebm_sampler::SplitMix64;
 
 use crate::data::augment::random_shifts;
+use crate::run::loss::cross_entropy;
 use crate::run::optim::OptimizerConfig;
 
 /// Width of the feature vector.
@@ -128,9 +129,7 @@ pub fn load_or_train(
             let (x, y) = images_to_tensor(train, &idx, Dequantize::None, device);
             let x = shifted(x, &mut shifts);
             let target = one_hot(&y, train.num_classes, device).autodiff();
-            let loss = -(log_softmax(model.logits(x.autodiff()), 1) * target)
-                .sum_dim(1)
-                .mean();
+            let loss = cross_entropy(model.logits(x.autodiff()), target).mean();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let progress = step as f64 / steps as f64;
             let lr = 1e-3 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());

@@ -4,11 +4,11 @@
 //! one forward (so spectral norm advances once per optimiser step), plus, when asked for, the
 //! classification term of a conditional model in that same forward.
 
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor};
 use ebm_model::{EnergyModel, one_hot};
 use ebm_sampler::{LangevinConfig, Observer, ReplayBuffer, SplitMix64};
 
+use super::loss::cross_entropy;
 use super::model::EnergyNet;
 use crate::data::augment::random_shifts;
 
@@ -168,11 +168,8 @@ fn classification_loss(
     k: usize,
     device: &Device,
 ) -> Tensor<1> {
-    let b = labels.len();
-    let logits = energies.neg().reshape([k, b]).swap_dims(0, 1);
-    let log_p = log_softmax(logits, 1);
-    let truth = one_hot(labels, k, device).autodiff();
-    (log_p * truth).sum().neg() / b as f64
+    let logits = energies.neg().reshape([k, labels.len()]).swap_dims(0, 1);
+    cross_entropy(logits, one_hot(labels, k, device).autodiff()).mean()
 }
 
 #[cfg(test)]

@@ -147,20 +147,17 @@ impl TrainConfig {
         {
             return err("ema_decay", d.to_string(), "must be in [0, 1)");
         }
-        if let Some(w) = self.class_weight
-            && !(w >= 0.0 && w.is_finite())
-        {
-            return err("class_weight", w.to_string(), "must be finite and >= 0");
-        }
-        if let Some(w) = self.class_weight
-            && w > 0.0
-            && self.model.num_classes().is_none()
-        {
-            return err(
-                "class_weight",
-                w.to_string(),
-                "needs a conditional model (num_classes set); this one is unconditional",
-            );
+        if let Some(w) = self.class_weight {
+            if !(w >= 0.0 && w.is_finite()) {
+                return err("class_weight", w.to_string(), "must be finite and >= 0");
+            }
+            if w > 0.0 && self.model.num_classes().is_none() {
+                return err(
+                    "class_weight",
+                    w.to_string(),
+                    "needs a conditional model (num_classes set); this one is unconditional",
+                );
+            }
         }
         if self.l2_coeff < 0.0 {
             return err("l2_coeff", self.l2_coeff.to_string(), "must be >= 0");

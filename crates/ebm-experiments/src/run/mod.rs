@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod ema;
 pub mod generate;
+pub mod loss;
 pub mod memory;
 pub mod metrics;
 pub mod model;

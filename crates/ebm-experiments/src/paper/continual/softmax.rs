@@ -6,7 +6,6 @@
 use anyhow::{Result, bail};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor};
 use ebm_data::{Dequantize, ImageSet, batch_indices, images_to_tensor};
 use ebm_model::{
@@ -17,6 +16,7 @@ use ebm_model::{
 use super::config::ContinualConfig;
 use super::matrix::{predict_all, task_accuracies};
 use crate::data::Splits;
+use crate::run::loss::cross_entropy;
 use crate::run::optim::OptimizerConfig;
 use crate::run::train::iteration_seed;
 
@@ -117,9 +117,7 @@ fn train_on(
         let idx = batch_indices(set.len(), batch, seed ^ (stream << 16), step as u64);
         let (x, y) = images_to_tensor(set, &idx, Dequantize::None, device);
         let target = one_hot(&y, classes, device).autodiff();
-        let loss = -(log_softmax(model.logits(x.autodiff()), 1) * target)
-            .sum_dim(1)
-            .mean();
+        let loss = cross_entropy(model.logits(x.autodiff()), target).mean();
         let value = loss.clone().into_scalar::<f64>();
         if !value.is_finite() {
             bail!("softmax baseline diverged (loss {value}) at step {step}");

@@ -7,12 +7,13 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use ebm_data::{Dequantize, ImageSet, batch_indices, images_to_tensor};
 use ebm_model::{Dense, DenseConfig, SameConv2d, SameConv2dConfig, one_hot, weight_count};
 use ebm_sampler::energy_and_grad;
 
+use crate::run::loss::cross_entropy;
 use crate::run::optim::OptimizerConfig;
 
 /// `linear(meanpool(relu(conv4x4/2(relu(conv4x4/2(relu(conv4x4/2(relu(conv3x3(x))))))))))`,
@@ -60,13 +61,6 @@ impl SoftmaxCnn {
     pub fn weights(&self) -> usize {
         weight_count(self)
     }
-}
-
-/// Per-sample cross-entropy `[batch]` of `logits` against one-hot `target`.
-pub fn cross_entropy(logits: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
-    -(log_softmax(logits, 1) * target)
-        .sum_dim(1)
-        .squeeze_dim::<1>(1)
 }
 
 /// The cached baseline for this run (`robust-cnn-<steps>.bpk` in the run directory), or a new
