@@ -88,6 +88,14 @@ pub struct TrainConfig {
     /// before this field reads as) or 0: none (IGEBM).
     #[config(default = "None")]
     pub class_weight: Option<f64>,
+    /// Conditional models: this fraction of each batch's chains starts at a real training
+    /// image of another class (the batch's next image with a different label) under the
+    /// positive's label, instead of at the replay buffer (`run::data_starts`; the chains of
+    /// the continual-learning experiment's `ebm.data_starts`). Their negatives are not kept in
+    /// the buffer. `None` (also what a run written before this field reads as) or 0: none
+    /// (IGEBM).
+    #[config(default = "None")]
+    pub data_starts: Option<f64>,
 }
 
 /// A configuration value outside its valid range.
@@ -155,6 +163,18 @@ impl TrainConfig {
                 return err(
                     "class_weight",
                     w.to_string(),
+                    "needs a conditional model (num_classes set); this one is unconditional",
+                );
+            }
+        }
+        if let Some(f) = self.data_starts {
+            if !(0.0..1.0).contains(&f) {
+                return err("data_starts", f.to_string(), "must be in [0, 1)");
+            }
+            if f > 0.0 && self.model.num_classes().is_none() {
+                return err(
+                    "data_starts",
+                    f.to_string(),
                     "needs a conditional model (num_classes set); this one is unconditional",
                 );
             }
@@ -270,6 +290,14 @@ mod tests {
             e.field == "class_weight" && e.why.contains("conditional"),
             "{e}"
         );
+        c.class_weight = None;
+        c.data_starts = Some(0.25);
+        assert_eq!(c.validate().unwrap_err().field, "data_starts");
+        let mut c = preset("shapes-shape").unwrap();
+        c.data_starts = Some(0.25);
+        c.validate().unwrap();
+        c.data_starts = Some(1.0);
+        assert_eq!(c.validate().unwrap_err().field, "data_starts");
         for name in crate::run::presets::PRESETS {
             preset(name).unwrap().validate().unwrap();
         }

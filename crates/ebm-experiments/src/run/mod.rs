@@ -5,6 +5,7 @@
 pub mod cd_step;
 pub mod checkpoint;
 pub mod config;
+pub mod data_starts;
 pub mod ema;
 pub mod generate;
 pub mod loss;

@@ -23,6 +23,7 @@ use ebm_sampler::{NoObserver, Observer, Recorder, ReplayBuffer, SplitMix64};
 use super::cd_step::{CdSettings, cd_loss};
 use super::checkpoint::{self, LoopState};
 use super::config::TrainConfig;
+use super::data_starts::data_start_chains;
 use super::ema::Ema;
 use super::metrics::{self, MetricsLine};
 use super::model::EnergyNet;
@@ -159,6 +160,10 @@ pub fn train(
         let idx = batch_indices(set.len(), b, config.seed ^ state.reseed, it as u64);
         let (x_pos, labels) = images_to_tensor(set, &idx, Dequantize::Uniform, device);
         let pos_labels = conditional.map(|_| labels);
+        let extra = match (config.data_starts, pos_labels.as_deref()) {
+            (Some(f), Some(l)) => data_start_chains(&x_pos, l, f, device),
+            _ => None,
+        };
         let logging = (it + 1) % config.log_every == 0;
         let mut recorder = Recorder::default();
         let observer: &mut dyn Observer = if logging {
@@ -173,7 +178,7 @@ pub fn train(
             &settings,
             x_pos,
             pos_labels.as_deref(),
-            None,
+            extra,
             &mut buffer,
             iteration_seed(config.seed ^ 0xa06, state.reseed, it),
             observer,

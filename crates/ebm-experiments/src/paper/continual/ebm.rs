@@ -8,7 +8,7 @@
 use anyhow::{Result, bail};
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use ebm_data::{Dequantize, batch_indices, images_to_tensor};
 use ebm_model::EnergyModel;
 use ebm_sampler::{NoObserver, ReplayBuffer};
@@ -18,6 +18,7 @@ use super::matrix::{predict_all, task_accuracies};
 use super::memory::Memory;
 use crate::data::Splits;
 use crate::run::cd_step::{CdSettings, cd_loss};
+use crate::run::data_starts::other_class_images;
 use crate::run::model::{EnergyNet, ModelConfig};
 use crate::run::train::iteration_seed;
 
@@ -195,27 +196,6 @@ fn chain_starts(
     Some((Tensor::cat(parts, 0), out))
 }
 
-/// For each row in `rows`, the image of the next positive (cyclically) with another label.
-fn other_class_images(
-    x_pos: &Tensor<4>,
-    labels: &[usize],
-    rows: std::ops::Range<usize>,
-    device: &Device,
-) -> Tensor<4> {
-    let b = labels.len();
-    let picks: Vec<i64> = rows
-        .map(|i| {
-            (1..b)
-                .map(|d| (i + d) % b)
-                .find(|&j| labels[j] != labels[i])
-                .unwrap_or((i + 1) % b) as i64
-        })
-        .collect();
-    let m = picks.len();
-    let idx = Tensor::<1, Int>::from_data(TensorData::new(picks, [m]), device);
-    x_pos.clone().select(0, idx)
-}
-
 /// `offsets` with every class outside `trained` set to the mean offset of the trained ones.
 fn level_of_untrained(offsets: &[f32], trained: &[Vec<usize>]) -> Vec<f32> {
     let done: Vec<usize> = trained.iter().flatten().copied().collect();
@@ -296,6 +276,7 @@ mod tests {
     use super::*;
     use crate::paper::continual::ContinualConfig;
     use crate::run::model::ModelConfig;
+    use burn::tensor::TensorData;
     use ebm_sampler::ReplayConfig;
 
     #[test]
