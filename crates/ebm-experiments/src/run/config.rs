@@ -155,26 +155,28 @@ impl TrainConfig {
         {
             return err("ema_decay", d.to_string(), "must be in [0, 1)");
         }
-        if let Some(w) = self.class_weight {
-            if !(w >= 0.0 && w.is_finite()) {
-                return err("class_weight", w.to_string(), "must be finite and >= 0");
-            }
-            if w > 0.0 && self.model.num_classes().is_none() {
-                return err(
-                    "class_weight",
-                    w.to_string(),
-                    "needs a conditional model (num_classes set); this one is unconditional",
-                );
-            }
+        if let Some(w) = self.class_weight
+            && !(w >= 0.0 && w.is_finite())
+        {
+            return err("class_weight", w.to_string(), "must be finite and >= 0");
         }
-        if let Some(f) = self.data_starts {
-            if !(0.0..1.0).contains(&f) {
-                return err("data_starts", f.to_string(), "must be in [0, 1)");
-            }
-            if f > 0.0 && self.model.num_classes().is_none() {
+        if let Some(f) = self.data_starts
+            && !(0.0..1.0).contains(&f)
+        {
+            return err("data_starts", f.to_string(), "must be in [0, 1)");
+        }
+        // Both act through the labels: a positive value needs a conditional model.
+        for (field, value) in [
+            ("class_weight", self.class_weight),
+            ("data_starts", self.data_starts),
+        ] {
+            if let Some(v) = value
+                && v > 0.0
+                && self.model.num_classes().is_none()
+            {
                 return err(
-                    "data_starts",
-                    f.to_string(),
+                    field,
+                    v.to_string(),
                     "needs a conditional model (num_classes set); this one is unconditional",
                 );
             }
@@ -292,7 +294,11 @@ mod tests {
         );
         c.class_weight = None;
         c.data_starts = Some(0.25);
-        assert_eq!(c.validate().unwrap_err().field, "data_starts");
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.field == "data_starts" && e.why.contains("conditional"),
+            "{e}"
+        );
         let mut c = preset("shapes-shape").unwrap();
         c.data_starts = Some(0.25);
         c.validate().unwrap();

@@ -42,11 +42,21 @@ pub fn data_start_chains(
     if m == 0 {
         return None;
     }
-    let rows = b - m..b;
-    Some((
+    Some(rows_from_other_classes(x_pos, labels, b - m..b, device))
+}
+
+/// The chain starts of `rows`: each at another class's image (see [`other_class_images`]),
+/// under the row's own label.
+pub fn rows_from_other_classes(
+    x_pos: &Tensor<4>,
+    labels: &[usize],
+    rows: Range<usize>,
+    device: &Device,
+) -> (Tensor<4>, Vec<usize>) {
+    (
         other_class_images(x_pos, labels, rows.clone(), device),
         labels[rows].to_vec(),
-    ))
+    )
 }
 
 #[cfg(test)]

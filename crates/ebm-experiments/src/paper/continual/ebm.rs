@@ -18,7 +18,7 @@ use super::matrix::{predict_all, task_accuracies};
 use super::memory::Memory;
 use crate::data::Splits;
 use crate::run::cd_step::{CdSettings, cd_loss};
-use crate::run::data_starts::other_class_images;
+use crate::run::data_starts::rows_from_other_classes;
 use crate::run::model::{EnergyNet, ModelConfig};
 use crate::run::train::iteration_seed;
 
@@ -190,8 +190,9 @@ fn chain_starts(
         parts.push(x_pos.clone().slice(old));
     }
     if !data.is_empty() {
-        parts.push(other_class_images(x_pos, labels, data.clone(), device));
-        out.extend_from_slice(&labels[data]);
+        let (x, y) = rows_from_other_classes(x_pos, labels, data, device);
+        parts.push(x);
+        out.extend(y);
     }
     Some((Tensor::cat(parts, 0), out))
 }
