@@ -25,6 +25,7 @@ use super::checkpoint::{self, LoopState};
 use super::config::TrainConfig;
 use super::data_starts::data_start_chains;
 use super::ema::Ema;
+use super::generate::{Start, generate};
 use super::metrics::{self, MetricsLine};
 use super::model::EnergyNet;
 use super::paths::{RunPaths, RunStart, claim_new};
@@ -270,7 +271,14 @@ pub fn train(
         }
     }
     if let Some(x_neg) = last_negatives {
-        write_samples(&paths, "final", &x_neg, &sampling(&model, &ema), config)?;
+        let plain = sampling(&model, &ema);
+        device.seed(iteration_seed(
+            config.seed ^ 0xf1a1,
+            state.reseed,
+            state.iteration,
+        ));
+        let grid = final_grid(&plain, config, &mut buffer, shape, x_neg, device)?;
+        write_samples(&paths, "final", &grid, &plain, config)?;
         progress.say(&format!(
             "done: {} iterations in {:.0} s; run in {}",
             state.iteration,
@@ -279,6 +287,36 @@ pub fn train(
         ));
     }
     Ok(model)
+}
+
+/// The samples of `samples/final.png`: `grid_size` chains continued from the replay buffer for
+/// the run's K steps (the `buffer` row of `ebm eval`), so the grid shows what the persistent
+/// chains reached rather than the last training batch, in which the chains just started from
+/// noise are only K steps old. Without enough stored samples, the last batch.
+fn final_grid(
+    plain: &EnergyNet,
+    config: &TrainConfig,
+    buffer: &mut ReplayBuffer,
+    shape: [usize; 3],
+    last_batch: Tensor<4>,
+    device: &Device,
+) -> Result<Tensor<4>> {
+    let n = config.grid_size;
+    if buffer.len() < n {
+        return Ok(last_batch);
+    }
+    let start = Start::Buffer;
+    let (x, _) = generate(
+        plain,
+        &config.sampler,
+        n,
+        shape,
+        start,
+        Some(buffer),
+        None,
+        device,
+    )?;
+    Ok(x)
 }
 
 /// Writes the sample grid (images) or the energy map with samples (toy 2-D) for `tag`.
