@@ -1,4 +1,4 @@
-//! Bit-identical training at the real `mnist-10k` preset size (batch 64, K = 20; MnistNet at the
+//! Bit-identical training at the `mnist-10k` recipe's size (batch 64, as `fashion-mnist`; K = 20; MnistNet at the
 //! official 64 filters, the widest the MNIST presets use) with
 //! the default thread pool: two runs of the same config give the same metrics and weights, and
 //! a run resumed from its checkpoint gives the same weights as one trained in one go. Small
@@ -27,6 +27,7 @@ fn config(iterations: usize) -> TrainConfig {
         .unwrap()
         .with_overrides(&["model.MnistNet.filters=64".to_string()])
         .unwrap()
+        .with_batch_size(64)
         .with_iterations(iterations)
         .with_log_every(1)
         .with_sample_every(1000)
