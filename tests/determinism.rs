@@ -1,6 +1,6 @@
-//! Bit-identical training at the `mnist-10k` recipe's size (batch 64, as `fashion-mnist`; K = 20; MnistNet at the
-//! official 64 filters, the widest the MNIST presets use) with
-//! the default thread pool: two runs of the same config give the same metrics and weights, and
+//! Bit-identical training at the `mnist-10k` recipe's size (batch 64, as `fashion-mnist`;
+//! K = 20; MnistNet at the official 64 filters, the widest the MNIST presets use) with the
+//! default thread pool: two runs of the same config give the same metrics and weights, and
 //! a run resumed from its checkpoint gives the same weights as one trained in one go. Small
 //! sizes hide reductions whose order follows thread timing; this size does not.
 //!

@@ -81,8 +81,9 @@ pub fn preset(name: &str) -> Result<TrainConfig> {
         // the official width (32 filters: about 2.5x the iterations per minute) and Langevin
         // steps of 10 instead of the official 1 (|grad_x E| is ~3e-3 per pixel early on, so
         // steps of 1 move a chain from noise by ~0.06 in K = 20 steps: the samples stay noise
-        // for hundreds of iterations). Batch 64 (mnist-10k: 32, below), lr 3e-4 (the official code's default), stop
-        // after 5 minutes of training; samples and checkpoints every 25 iterations.
+        // for hundreds of iterations). Batch 64 (mnist-10k: 32, below), lr 3e-4 (the official
+        // code's default), stop after 5 minutes of training; samples and checkpoints every 25
+        // iterations.
         // `fashion-mnist` is the same recipe for a 20-minute budget (the paper has no
         // Fashion-MNIST model; README "Fashion-MNIST in twenty minutes").
         "mnist-10k" | "fashion-mnist" => {

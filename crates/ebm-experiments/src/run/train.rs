@@ -305,13 +305,12 @@ fn final_grid(
     if buffer.len() < n {
         return Ok(last_batch);
     }
-    let start = Start::Buffer;
     let (x, _) = generate(
         plain,
         &config.sampler,
         n,
         shape,
-        start,
+        Start::Buffer,
         Some(buffer),
         None,
         device,
