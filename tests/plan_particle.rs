@@ -7,7 +7,7 @@
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor};
-use ebm_data::plan::{Environment, Particle};
+use ebm_data::plan::{Environment, Maze, Particle, maze_valid};
 use ebm_experiments::cli::plan::{PlanArgs, PlannerArg, run_plan};
 use ebm_experiments::paper::plan::config::{PlanConfig, PlannerKind};
 use ebm_experiments::paper::plan::episode::{Agent, run_episode};
@@ -130,6 +130,47 @@ fn a_briefly_trained_transition_energy_plans_to_the_goal() {
     assert!(
         reached >= 2,
         "{reached} of 3 episodes reached the goal within 60 steps"
+    );
+}
+
+#[test]
+fn maze_plans_keep_the_agent_inside_the_border() {
+    let _rng = device_rng_lock();
+    let device = Device::flex();
+    let energy = zero_energy(&device);
+    let inverse = MlpRegressorConfig::ebm_plan_inverse(2, 2).init(&device);
+    let agent = Agent::Ebm {
+        energy: &energy,
+        inverse: &inverse,
+    };
+    let mut cfg = PlanConfig::preset("maze").unwrap();
+    (cfg.planner.horizon, cfg.planner.max_steps) = (20, 30);
+    cfg.planner.mppi.iterations = 20;
+    // A goal beyond the left border: with nothing but the goal cost, plans head for it.
+    let mut env = Maze::new([-0.85, -0.85], [-1.5, -0.85], 0.01);
+    let log = run_episode(
+        &agent,
+        &mut env,
+        &cfg.planner,
+        PlannerKind::Mppi,
+        3,
+        &device,
+    );
+    assert_eq!(
+        log.steps, 30,
+        "the episode ended early: the agent left the maze"
+    );
+    let last = log.executed.last().unwrap();
+    assert!(
+        last[0] < -0.9,
+        "the agent did not go towards the goal: {last:?}"
+    );
+    assert!(
+        log.executed
+            .iter()
+            .all(|s| maze_valid(f64::from(s[0]), f64::from(s[1]))),
+        "{:?}",
+        log.executed
     );
 }
 
