@@ -56,6 +56,8 @@ def build(model):
         fail("the reference spectrally normalises every layer with one power iteration")
     if cfg.get("activation") != "Swish" or cfg.get("head_activation") not in (None, "Swish"):
         fail("the reference network uses swish everywhere")
+    if cfg.get("class_head"):
+        fail("the reference network conditions its blocks; it has no class head")
     if kind == "ResNet":
         specs = [(b["channels"], b["downsample"]) for b in cfg["blocks"]]
         return ResNet32(cfg.get("num_classes"), cfg["in_channels"], cfg["stem_channels"], specs)

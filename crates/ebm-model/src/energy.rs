@@ -29,15 +29,28 @@ pub trait EnergyModel<const D: usize> {
     ///
     /// If the model is unconditional.
     fn class_energies(&self, x: Tensor<D>) -> Tensor<2> {
-        let classes = self
-            .num_classes()
-            .expect("class_energies needs a conditional model");
-        let batch = x.dims()[0];
-        let device = x.device();
-        // Row k * batch + i holds sample i under class k.
-        let tiled = x.repeat_dim(0, classes);
-        let labels: Vec<usize> = (0..classes * batch).map(|j| j / batch).collect();
-        let energies = self.energy(tiled, Some(one_hot(&labels, classes, &device)));
-        energies.reshape([classes, batch]).transpose()
+        tiled_class_energies(self, x)
     }
+}
+
+/// `class_energies` by tiling the batch over the classes: one `energy` call on
+/// `classes * batch` samples.
+///
+/// # Panics
+///
+/// If the model is unconditional.
+pub fn tiled_class_energies<const D: usize, M: EnergyModel<D> + ?Sized>(
+    model: &M,
+    x: Tensor<D>,
+) -> Tensor<2> {
+    let classes = model
+        .num_classes()
+        .expect("class_energies needs a conditional model");
+    let batch = x.dims()[0];
+    let device = x.device();
+    // Row k * batch + i holds sample i under class k.
+    let tiled = x.repeat_dim(0, classes);
+    let labels: Vec<usize> = (0..classes * batch).map(|j| j / batch).collect();
+    let energies = model.energy(tiled, Some(one_hot(&labels, classes, &device)));
+    energies.reshape([classes, batch]).transpose()
 }

@@ -34,7 +34,7 @@ pub use conditioning::one_hot;
 pub use count::weight_count;
 pub use dense::{Dense, DenseConfig};
 pub use ebm_kernels::{Kernels, conv2d_same};
-pub use energy::EnergyModel;
+pub use energy::{EnergyModel, tiled_class_energies};
 pub use init::WeightInit;
 pub use mlp::{MlpEnergy, MlpEnergyConfig};
 pub use mnist_net::{MnistNet, MnistNetConfig};

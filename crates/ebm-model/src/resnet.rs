@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::activation::Activation;
 use crate::dense::{Dense, DenseConfig};
-use crate::energy::EnergyModel;
+use crate::energy::{EnergyModel, tiled_class_energies};
 use crate::init::WeightInit;
 use crate::res_block::{ResBlock, ResBlockConfig};
 use crate::same_conv::{SameConv2d, SameConv2dConfig};
@@ -35,6 +35,13 @@ pub struct ResNetConfig {
     /// Classes of a conditional model, `None` for unconditional.
     #[config(default = "None")]
     pub num_classes: Option<usize>,
+    /// Conditional models only: the label picks one output of a `C -> classes` head, `E(x, y)
+    /// = head(features(x))[y]` with a trunk that never sees the label (the JEM form, Grathwohl
+    /// et al. 2020), instead of the official per-class biases and gains inside every block and
+    /// one output. Every class's energy then comes from one trunk pass. `None` (the default,
+    /// and what runs saved before the field existed read as) means `false`.
+    #[config(default = "None")]
+    pub class_head: Option<bool>,
     /// Nonlinearity of the stem and the blocks. Swish by default; the official CIFAR-10 code
     /// uses leaky ReLU (0.2) and swish for ImageNet-128.
     #[config(default = "Activation::Swish")]
@@ -147,13 +154,15 @@ impl ResNetConfig {
             .with_init(self.init)
             .with_kernels(self.kernels)
             .init(device);
+        let class_head = self.class_head == Some(true) && self.num_classes.is_some();
+        let block_classes = if class_head { None } else { self.num_classes };
         let mut c_in = self.stem_channels;
         let blocks = self
             .blocks
             .iter()
             .map(|spec| {
                 let block = ResBlockConfig::new([c_in, spec.channels])
-                    .with_num_classes(self.num_classes)
+                    .with_num_classes(block_classes)
                     .with_downsample(spec.downsample)
                     .with_activation(self.activation)
                     .with_spectral_norm(self.spectral_norm)
@@ -165,7 +174,8 @@ impl ResNetConfig {
                 block
             })
             .collect();
-        let head = DenseConfig::new(c_in, 1)
+        let outputs = self.num_classes.filter(|_| class_head).unwrap_or(1);
+        let head = DenseConfig::new(c_in, outputs)
             .with_spectral_norm(false)
             .with_init(WeightInit::XavierUniform)
             .init(device);
@@ -174,6 +184,7 @@ impl ResNetConfig {
             blocks,
             head,
             num_classes: self.num_classes,
+            class_head,
             activation: self.activation,
             head_activation: self.head_activation.unwrap_or(self.activation),
             kernels: self.kernels,
@@ -188,11 +199,15 @@ pub struct ResNetEnergy {
     pub stem: SameConv2d,
     /// Residual stack.
     pub blocks: Vec<ResBlock>,
-    /// Final linear layer `C -> 1`, not spectrally normalised.
+    /// Final linear layer `C -> 1` (`C -> classes` with a class head), not spectrally
+    /// normalised.
     pub head: Dense,
     /// Classes of a conditional model, `None` for unconditional.
     #[module(skip)]
     pub num_classes: Option<usize>,
+    /// Whether the label selects an output of the head instead of conditioning the blocks.
+    #[module(skip)]
+    pub class_head: bool,
     /// Stem nonlinearity.
     #[module(skip)]
     pub activation: Activation,
@@ -215,10 +230,34 @@ impl EnergyModel<4> for ResNetEnergy {
     /// - labels: `[batch, classes]` (conditional models only)
     /// - output: `[batch]`
     fn energy(&self, x: Tensor<4>, labels: Option<Tensor<2>>) -> Tensor<1> {
+        if self.class_head {
+            let labels = labels.expect("a conditional model needs labels");
+            return self
+                .head_outputs(x, None)
+                .mul(labels)
+                .sum_dim(1)
+                .squeeze_dim(1);
+        }
+        let batch = x.dims()[0];
+        self.head_outputs(x, labels.as_ref()).reshape([batch])
+    }
+
+    /// With a class head, every class's energy from one trunk pass.
+    fn class_energies(&self, x: Tensor<4>) -> Tensor<2> {
+        if self.class_head {
+            return self.head_outputs(x, None);
+        }
+        tiled_class_energies(self, x)
+    }
+}
+
+impl ResNetEnergy {
+    /// The head's outputs `[batch, outputs]`; `labels` condition the blocks (official form).
+    fn head_outputs(&self, x: Tensor<4>, labels: Option<&Tensor<2>>) -> Tensor<2> {
         let batch = x.dims()[0];
         let mut h = self.activation.apply(self.stem.forward(x), self.kernels);
         for block in &self.blocks {
-            h = block.forward(h, labels.as_ref());
+            h = block.forward(h, labels);
         }
         // Sum (not mean) over H, W, as the official head does.
         let h = self
@@ -227,6 +266,6 @@ impl EnergyModel<4> for ResNetEnergy {
             .sum_dim(3)
             .sum_dim(2); // [batch, C, 1, 1]
         let [_, c, _, _] = h.dims();
-        self.head.forward(h.reshape([batch, c])).reshape([batch])
+        self.head.forward(h.reshape([batch, c]))
     }
 }

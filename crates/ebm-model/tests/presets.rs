@@ -127,6 +127,34 @@ fn resnet_mnist_is_conditional_at_28x28() {
 }
 
 #[test]
+fn class_head_picks_one_output_of_an_unconditioned_trunk() {
+    let device = Device::flex();
+    let plain = ResNetConfig::new(vec![ebm_model::BlockSpec::new(8, true)])
+        .with_stem_channels(8)
+        .with_num_classes(Some(3));
+    let head = plain.clone().with_class_head(Some(true)).init(&device);
+    let blocks = plain.init(&device);
+    // No per-class parameters in the blocks (one bias row, not one per class).
+    assert_eq!(blocks.blocks[0].bias_a.val().dims()[0], 3);
+    assert_eq!(head.blocks[0].bias_a.val().dims()[0], 1);
+    let x = Tensor::<4>::random([4, 3, 8, 8], Distribution::Default, &device);
+    let all = head.class_energies(x.clone());
+    assert_eq!(all.dims(), [4, 3]);
+    let all: Vec<f32> = all.into_data().try_to_vec::<f32>().unwrap();
+    let labels = [0, 2, 1, 2];
+    let e: Vec<f32> = head
+        .energy(x, Some(one_hot(&labels, 3, &device)))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    for (i, &y) in labels.iter().enumerate() {
+        assert!((e[i] - all[i * 3 + y]).abs() < 1e-5, "{e:?} vs {all:?}");
+        // The Xavier head gives each class its own output.
+        assert!((all[i * 3] - all[i * 3 + 1]).abs() > 1e-6, "{all:?}");
+    }
+}
+
+#[test]
 fn mlp_energy_shapes_and_conditioning() {
     let device = Device::flex();
     let net = MlpEnergyConfig::new(2)

@@ -249,6 +249,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::{ModelConfig, TrainConfig};
     use crate::run::presets::preset;
 
     #[test]
@@ -273,6 +274,26 @@ mod tests {
             err.contains("learning_rate") && err.contains("\"lr\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_config_saved_before_class_head_existed_still_loads() {
+        let c = preset("shapes-shape").unwrap();
+        let mut json = serde_json::to_value(&c).unwrap();
+        let resnet = json["model"]["ResNet"].as_object_mut().unwrap();
+        assert!(resnet.remove("class_head").is_some());
+        let old: TrainConfig = serde_json::from_value(json).unwrap();
+        let ModelConfig::ResNet(r) = old.model else {
+            panic!("shapes-shape is a ResNet")
+        };
+        assert_eq!(r.class_head, None);
+        let c = c
+            .with_overrides(&["model.ResNet.class_head=true".into()])
+            .unwrap();
+        let ModelConfig::ResNet(r) = c.model else {
+            panic!("shapes-shape is a ResNet")
+        };
+        assert_eq!(r.class_head, Some(true));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use ebm_model::{
     EnergyModel, MlpEnergy, MlpEnergyConfig, MnistNet, MnistNetConfig, ResNetConfig, ResNetEnergy,
+    tiled_class_energies,
 };
 
 /// Which network, with its full configuration.
@@ -69,6 +70,13 @@ impl EnergyModel<4> for EnergyNet {
                 let [b, c, h, w] = x.dims();
                 n.energy(x.reshape([b, c * h * w]), labels)
             }
+        }
+    }
+
+    fn class_energies(&self, x: Tensor<4>) -> Tensor<2> {
+        match self {
+            EnergyNet::ResNet(n) => n.class_energies(x),
+            _ => tiled_class_energies(self, x),
         }
     }
 }
