@@ -1,6 +1,8 @@
 //! `ebm plan` on the point mass: the model-predictive loop reaches the goal under a known
 //! (zero) transition energy, an episode's return is the sum of its rewards, a briefly trained
-//! transition energy plans to the goal, and bad environment names are errors.
+//! transition energy plans to the goal, maze plans stay inside its border, the planner keeps
+//! the cheapest of several plans, an energy floor raises the cost of well-liked transitions,
+//! and bad environment names are errors.
 //!
 //! The device RNG is process-wide and training seeds it: the tests take one lock so that no
 //! other test draws from it while one trains or plans (otherwise results follow thread timing).
@@ -9,8 +11,9 @@ use burn::module::Param;
 use burn::tensor::{Device, Tensor};
 use ebm_data::plan::{Environment, Maze, Particle, maze_valid};
 use ebm_experiments::cli::plan::{PlanArgs, PlannerArg, run_plan};
-use ebm_experiments::paper::plan::config::{PlanConfig, PlannerKind};
+use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, PlannerKind};
 use ebm_experiments::paper::plan::episode::{Agent, run_episode};
+use ebm_experiments::paper::plan::planner::{Goal, cheapest, plan_cost};
 use ebm_experiments::paper::plan::{make_env, train_offline};
 use ebm_experiments::testing::device_rng_lock;
 use ebm_model::{MlpEnergy, MlpEnergyConfig, MlpRegressorConfig};
@@ -79,6 +82,27 @@ fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
         eprintln!("{kind:?}: return {:.2} in {} steps", log.return_, log.steps);
         assert!(log.return_ > -20.0, "{kind:?}: return {}", log.return_);
     }
+    // Random restarts beside the usual start: plans keep their shape and still reach the goal.
+    cfg.planner.restarts = 4;
+    let log = run_episode(
+        &agent,
+        &mut env,
+        &cfg.planner,
+        PlannerKind::Mppi,
+        7,
+        &device,
+    );
+    assert!(
+        log.planned
+            .iter()
+            .all(|p| p.len() == cfg.planner.horizon + 1 && p[0].len() == 2),
+        "plan shapes"
+    );
+    assert!(
+        log.final_distance < 0.1,
+        "restarts: final distance {}",
+        log.final_distance
+    );
 }
 
 #[test]
@@ -171,6 +195,49 @@ fn maze_plans_keep_the_agent_inside_the_border() {
             .all(|s| maze_valid(f64::from(s[0]), f64::from(s[1]))),
         "{:?}",
         log.executed
+    );
+}
+
+#[test]
+fn the_cheapest_of_several_plans_is_kept() {
+    let device = Device::flex();
+    let energy = zero_energy(&device);
+    let cfg = PlanConfig::preset("maze").unwrap().planner;
+    let goal = Goal::new(&[0.5, 0.5], &device);
+    // Three plans of four states from the origin: one stays, one ends at the goal, one ends
+    // beyond it. With a zero energy the goal cost decides.
+    let stay = [0.0; 8];
+    let reach = [0.0, 0.0, 0.2, 0.2, 0.4, 0.4, 0.5, 0.5];
+    let past = [0.0, 0.0, 0.3, 0.3, 0.6, 0.6, 0.9, 0.9];
+    let x = Tensor::<1>::from_floats([stay, past, reach].concat().as_slice(), &device)
+        .reshape([3, 4, 2]);
+    let best = cheapest(&energy, x, &goal, &cfg, PlannerKind::Mppi);
+    assert_eq!(best.dims(), [1, 4, 2]);
+    assert_eq!(
+        best.into_data().try_to_vec::<f32>().unwrap(),
+        reach.to_vec()
+    );
+}
+
+#[test]
+fn an_energy_floor_raises_every_transition_below_it() {
+    let device = Device::flex();
+    let energy = zero_energy(&device);
+    let mut cfg = PlanConfig::preset("maze").unwrap().planner;
+    let goal = Goal::new(&[0.5, 0.5], &device);
+    let x = Tensor::<1>::from_floats([0.0, 0.0, 0.1, 0.2, 0.3, 0.1].as_slice(), &device)
+        .reshape([1, 3, 2]);
+    let cost = |cfg: &PlannerConfig| {
+        plan_cost(Some(&energy), x.clone(), &goal, cfg, PlannerKind::Mppi, 1.0).into_scalar::<f32>()
+    };
+    let plain = cost(&cfg);
+    cfg.energy_floor = Some(0.25);
+    // Two transitions of energy 0, each raised to 0.25.
+    assert!((cost(&cfg) - plain - 0.5).abs() < 1e-5);
+    cfg.energy_floor = Some(-0.25);
+    assert!(
+        (cost(&cfg) - plain).abs() < 1e-6,
+        "a floor below the energy changes nothing"
     );
 }
 

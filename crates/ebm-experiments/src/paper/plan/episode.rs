@@ -8,7 +8,8 @@ use ebm_model::{MlpEnergy, MlpRegressor};
 use ebm_sampler::SplitMix64;
 
 use super::config::{InverseKind, PlannerConfig, PlannerKind};
-use super::planner::{Goal, plan, plan_actions, rollout};
+use super::planner::{Goal, cheapest, plan, plan_actions, rollout};
+use super::routes::random_routes;
 use super::train::{host, rows};
 
 /// Who plans.
@@ -52,7 +53,9 @@ fn shifted(prev: &[Vec<f32>], k: usize) -> Vec<Vec<f32>> {
 }
 
 impl Agent<'_> {
-    /// Plans from `obs`; `warm` is the previous plan and how many of its steps were executed.
+    /// Plans from `obs`; `warm` is the previous plan and how many of its steps were executed;
+    /// `rng` draws the random routes of `cfg.restarts`.
+    #[allow(clippy::too_many_arguments)]
     pub fn plan(
         &self,
         obs: &[f32],
@@ -60,12 +63,14 @@ impl Agent<'_> {
         goal: &Goal,
         cfg: &PlannerConfig,
         kind: PlannerKind,
+        rng: &mut SplitMix64,
         device: &Device,
     ) -> Planned {
         let (d, t) = (obs.len(), cfg.horizon);
         match self {
             Agent::Ebm { energy, .. } => {
                 let mut init: Vec<f32> = Vec::with_capacity((t + 1) * d);
+                let mut candidates = 1;
                 match warm {
                     Some((prev, k)) if cfg.warm_start => {
                         init.extend_from_slice(obs);
@@ -73,10 +78,26 @@ impl Agent<'_> {
                             init.extend_from_slice(s);
                         }
                     }
-                    _ => (0..=t).for_each(|_| init.extend_from_slice(obs)),
+                    _ => {
+                        (0..=t).for_each(|_| init.extend_from_slice(obs));
+                        candidates = cfg.restarts.max(1);
+                    }
                 }
-                let x = rows(init, d, device).reshape([1, t + 1, d]);
+                if candidates > 1 {
+                    let range = cfg.mppi.clamp.unwrap_or((-1.0, 1.0));
+                    init.extend(random_routes(
+                        obs,
+                        &goal.target,
+                        t,
+                        cfg.waypoints,
+                        candidates - 1,
+                        range,
+                        rng,
+                    ));
+                }
+                let x = rows(init, d, device).reshape([candidates, t + 1, d]);
                 let x = plan(energy, x, goal, cfg, kind, 1.0);
+                let x = cheapest(energy, x, goal, cfg, kind);
                 Planned {
                     states: split(host(x), d),
                     actions: None,
@@ -176,11 +197,12 @@ pub fn run_episode(
             &goal,
             cfg,
             kind,
+            &mut rng,
             device,
         );
         log.plans += 1;
         log.planned.push(p.states.clone());
-        let mut k = 0;
+        let (mut k, mut left) = (0, false);
         while k < cfg.execute.min(cfg.horizon) {
             let a = agent.act(env, &obs, &p, k, cfg, device);
             let step = env.step(&a);
@@ -199,9 +221,14 @@ pub fn run_episode(
                 .sum::<f32>()
                 / obs.len() as f32;
             if gap as f64 > cfg.replan_gap {
+                left = true;
                 break;
             }
         }
-        prev = Some((p, k));
+        prev = if left && cfg.restart_on_gap {
+            None
+        } else {
+            Some((p, k))
+        };
     }
 }

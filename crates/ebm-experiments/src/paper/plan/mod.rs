@@ -10,6 +10,7 @@ pub mod online;
 pub mod planner;
 pub mod replay;
 pub mod report;
+pub mod routes;
 pub mod train;
 
 use anyhow::{Result, bail};
@@ -132,13 +133,25 @@ pub fn evaluate(
 
 /// Trains and evaluates one environment.
 pub fn run(opts: &PlanOptions, device: &Device, say: &mut dyn FnMut(&str)) -> Result<PlanOutcome> {
-    let cfg = &opts.config;
-    let mut env = make_env(&cfg.env, opts.obstacle)?;
+    let mut env = make_env(&opts.config.env, opts.obstacle)?;
     let trained = if opts.online {
-        online::train_online(cfg, opts.planner, env.as_ref(), device, say)
+        online::train_online(&opts.config, opts.planner, env.as_ref(), device, say)
     } else {
-        train_offline(cfg, env.as_ref(), device, say)
+        train_offline(&opts.config, env.as_ref(), device, say)
     };
+    // The planner's energy floor, when training measured one, is part of the settings used.
+    let mut config = opts.config.clone();
+    if let Some(floor) = trained.energy_log.e_floor {
+        config.planner.energy_floor = Some(floor);
+    }
+    let opts = &PlanOptions {
+        config,
+        episodes: opts.episodes,
+        planner: opts.planner,
+        online: opts.online,
+        obstacle: opts.obstacle,
+    };
+    let cfg = &opts.config;
     let t = std::time::Instant::now();
     let ours_agent = Agent::Ebm {
         energy: &trained.energy,

@@ -193,6 +193,7 @@ pub fn train_online(
         e_neg: last.1,
         test_mse: f64::NAN,
         e_test: [f64::NAN; 2],
+        e_floor: None,
         seconds: started.elapsed().as_secs_f64(),
     };
     // The baseline learns from the same transitions, as two-state trajectories.

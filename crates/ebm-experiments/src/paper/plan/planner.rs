@@ -12,6 +12,8 @@ use super::config::{PlannerConfig, PlannerKind};
 pub struct Goal {
     values: Tensor<3>,
     dims: usize,
+    /// The same values on the host.
+    pub target: Vec<f32>,
 }
 
 impl Goal {
@@ -19,13 +21,18 @@ impl Goal {
     pub fn new(goal: &[f32], device: &Device) -> Self {
         let dims = goal.len();
         let values = Tensor::from_data(TensorData::new(goal.to_vec(), [1, 1, dims]), device);
-        Self { values, dims }
+        Self {
+            values,
+            dims,
+            target: goal.to_vec(),
+        }
     }
 }
 
 /// The cost of state sequences `x` `[n, T + 1, D]`, one per sequence `[n]` (without an
 /// energy: the goal and smoothness terms alone, the baseline's MPPI cost):
-/// `sum_t c_t E(s_t, s_t+1) + w v mean(ds^2) + w a mean(dds^2) + w g mean((r_t (s_t - g))^2)`.
+/// `sum_t c_t E(s_t, s_t+1) + w v mean(ds^2) + w a mean(dds^2) + w g mean((r_t (s_t - g))^2)`,
+/// each `E` raised to `cfg.energy_floor` when one is set.
 ///
 /// MPPI (the reference's `mppi_step`): `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of
 /// the plan, not its start). Langevin (`mcmc_step`): `c_t = T - t` (early transitions weigh
@@ -47,6 +54,10 @@ pub fn plan_cost(
     if let Some(energy) = energy {
         let pairs = Tensor::cat(vec![from.clone(), to.clone()], 2).reshape([n * t, 2 * d]);
         let e = energy.energy(pairs, None).reshape([n, t]);
+        let e = match cfg.energy_floor {
+            Some(floor) => e.clamp_min(floor),
+            None => e,
+        };
         let e = match kind {
             PlannerKind::Mppi => e,
             PlannerKind::Langevin => {
@@ -114,6 +125,24 @@ pub fn plan(
             }
         }
     }
+}
+
+/// The cheapest of the plans `x` `[k, T + 1, D]` under the planner's cost (goal and
+/// smoothness terms at full weight), as `[1, T + 1, D]`.
+pub fn cheapest(
+    energy: &MlpEnergy,
+    x: Tensor<3>,
+    goal: &Goal,
+    cfg: &PlannerConfig,
+    kind: PlannerKind,
+) -> Tensor<3> {
+    let [k, len, d] = x.dims();
+    if k == 1 {
+        return x;
+    }
+    let cost = plan_cost(Some(energy), x.clone(), goal, cfg, kind, 1.0);
+    let best = cost.argmin(0).into_scalar::<i64>() as usize;
+    x.slice([best..best + 1, 0..len, 0..d])
 }
 
 /// The feed-forward rollout `s_k+1 = f(s_k, a_k)` from `s0` `[b, D]` under actions

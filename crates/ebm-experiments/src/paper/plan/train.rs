@@ -112,6 +112,8 @@ pub struct TrainLog {
     /// Mean energy of held-out transitions, and of the same first states paired with the
     /// next state of another held-out transition (mostly impossible jumps).
     pub e_test: [f64; 2],
+    /// The planner's energy floor taken from the held-out energies (`floor_quantile`).
+    pub e_floor: Option<f64>,
     /// Seconds of training.
     pub seconds: f64,
 }
@@ -248,6 +250,12 @@ pub fn train_energy(
     let inverse = inverse.valid();
     let held = draw(test, 4096, &mut rng);
     let e_test = held_out_energies(&model.valid(), &held.pairs, d, device);
+    let e_floor = cfg.planner.floor_quantile.map(|q| {
+        let e = model
+            .valid()
+            .energy(rows(held.pairs.clone(), 2 * d, device), None);
+        quantile(host(e), q)
+    });
     let pred = inverse.forward(rows(held.pairs, 2 * d, device));
     let test_mse = (pred - rows(held.actions, a, device))
         .powi_scalar(2)
@@ -262,9 +270,25 @@ pub fn train_energy(
         e_neg: sum_n / count.max(1) as f64,
         test_mse,
         e_test,
+        e_floor,
         seconds: started.elapsed().as_secs_f64(),
     };
+    if let Some(f) = e_floor {
+        say(&format!("planner energy floor {f:.4}"));
+    }
     (model.valid(), inverse, log)
+}
+
+/// The `q` quantile (`0..=1`, nearest rank) of `values`.
+///
+/// # Panics
+///
+/// If `values` is empty.
+pub fn quantile(mut values: Vec<f32>, q: f64) -> f64 {
+    assert!(!values.is_empty(), "quantile of nothing");
+    values.sort_by(f32::total_cmp);
+    let i = (q.clamp(0.0, 1.0) * (values.len() - 1) as f64).round() as usize;
+    f64::from(values[i])
 }
 
 /// Mean energy of held-out pairs `[n, 2D]` and of the pairs with their next states rotated by
@@ -337,4 +361,18 @@ pub fn train_ff(
         ..TrainLog::default()
     };
     (net, log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantile;
+
+    #[test]
+    fn quantiles_by_nearest_rank() {
+        let v = vec![3.0, -1.0, 2.0, 0.0, 1.0];
+        assert_eq!(quantile(v.clone(), 0.0), -1.0);
+        assert_eq!(quantile(v.clone(), 0.5), 1.0);
+        assert_eq!(quantile(v.clone(), 0.9), 3.0);
+        assert_eq!(quantile(v, 1.0), 3.0);
+    }
 }
