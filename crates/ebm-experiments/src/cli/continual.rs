@@ -37,7 +37,7 @@ pub struct SplitMnistArgs {
     /// flex, wgpu, vulkan, metal, cuda or ndarray, optionally :INDEX (default: best compiled in).
     #[arg(long)]
     pub device: Option<String>,
-    /// Which methods, comma-separated (ebm, adam, sgd, offline; default: all).
+    /// Which methods, comma-separated (ebm, ebm-classes, adam, sgd, offline; default: all).
     #[arg(long, value_delimiter = ',')]
     pub methods: Option<Vec<String>>,
     /// Override any setting: --set ebm.iterations_per_task=300 --set ebm.sampler.steps=10

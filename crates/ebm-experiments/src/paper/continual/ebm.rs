@@ -1,9 +1,11 @@
-//! The class-conditional EBM trained task by task with contrastive divergence: positives are
-//! the current task's images, negatives are Langevin samples under the current task's labels,
-//! and nothing of an earlier task is seen again (no real images, and with `BufferPolicy::Reset`
-//! none of its samples either). Classification is the lowest energy over all classes. Off by
-//! default, measured as variants: an anchor on earlier classes and extra chain starts from own
-//! samples kept of them ([`Memory`]), and per-class energy offsets (`EbmSettings::calibrate`).
+//! The class-conditional EBM trained task by task, with contrastive divergence (the paper's)
+//! or with the contrastive-over-classes objective ([`super::classes`], no chain). Under
+//! contrastive divergence positives are the current task's images, negatives are Langevin
+//! samples under the current task's labels, and nothing of an earlier task is seen again (no
+//! real images, and with `BufferPolicy::Reset` none of its samples either). Classification is
+//! the lowest energy over all classes. Off by default, measured as variants: an anchor on
+//! earlier classes and extra chain starts from own samples kept of them ([`Memory`]), and
+//! per-class energy offsets (`EbmSettings::calibrate`).
 
 use anyhow::{Result, bail};
 use burn::module::Module;
@@ -13,7 +15,8 @@ use ebm_data::{Dequantize, batch_indices, images_to_tensor};
 use ebm_model::EnergyModel;
 use ebm_sampler::{NoObserver, ReplayBuffer};
 
-use super::config::{BufferPolicy, ContinualConfig, EbmSettings};
+use super::classes::current_classes_loss;
+use super::config::{BufferPolicy, ContinualConfig, EbmObjective, EbmSettings};
 use super::matrix::{predict_all, task_accuracies};
 use super::memory::Memory;
 use crate::data::Splits;
@@ -46,15 +49,16 @@ pub struct EbmOutcome {
     pub energies: Vec<TaskEnergies>,
 }
 
-/// Trains one seed's EBM through all tasks; `report` is called after each task.
+/// Trains one seed's EBM with settings `s` (`config.ebm` or `config.ebm_classes`) through
+/// `config.tasks`; `report` is called after each task.
 pub fn run_ebm(
     config: &ContinualConfig,
+    s: &EbmSettings,
     data: &Splits,
     seed: u64,
     device: &Device,
     report: &mut dyn FnMut(usize, &[f64]),
 ) -> Result<EbmOutcome> {
-    let s = &config.ebm;
     let classes = s.model.num_classes.unwrap_or(10);
     let train_device = device.clone().autodiff();
     device.seed(seed);
@@ -96,29 +100,41 @@ pub fn run_ebm(
             device.seed(iteration_seed(seed, 0, global));
             let idx = batch_indices(set.len(), s.batch_size, seed ^ t as u64, it as u64);
             let (x_pos, labels) = images_to_tensor(&set, &idx, Dequantize::Uniform, device);
-            let extra = chain_starts(&x_pos, &labels, s, &mut memory, device);
-            let step = cd_loss(
-                &model,
-                &model.valid(),
-                &settings,
-                x_pos,
-                Some(&labels),
-                extra,
-                &mut buffer,
-                0,
-                &mut NoObserver,
-                device,
-            );
-            if !step.healthy(s.energy_limit) {
+            let (mut loss, healthy) = match s.objective {
+                EbmObjective::ContrastiveDivergence => {
+                    let extra = chain_starts(&x_pos, &labels, s, &mut memory, device);
+                    let step = cd_loss(
+                        &model,
+                        &model.valid(),
+                        &settings,
+                        x_pos,
+                        Some(&labels),
+                        extra,
+                        &mut buffer,
+                        0,
+                        &mut NoObserver,
+                        device,
+                    );
+                    (e_pos, e_neg) = (step.e_pos, step.e_neg);
+                    let healthy = step.healthy(s.energy_limit);
+                    (step.loss, healthy)
+                }
+                EbmObjective::CurrentClasses => {
+                    let step = current_classes_loss(
+                        &model, x_pos, &labels, task, classes, s.l2_coeff, device,
+                    );
+                    (e_pos, e_neg) = (step.e_pos, step.e_neg);
+                    let fine = [step.e_pos, step.e_neg, step.value]
+                        .iter()
+                        .all(|v| v.is_finite() && v.abs() <= s.energy_limit);
+                    (step.loss, fine)
+                }
+            };
+            if !healthy {
                 bail!(
-                    "seed {seed}, task {t}, iteration {it}: energies diverged (E+ {:.3e}, E- {:.3e}, loss {:.3e})",
-                    step.e_pos,
-                    step.e_neg,
-                    step.value
+                    "seed {seed}, task {t}, iteration {it}: energies diverged (E+ {e_pos:.3e}, E- {e_neg:.3e})"
                 );
             }
-            (e_pos, e_neg) = (step.e_pos, step.e_neg);
-            let mut loss = step.loss;
             if s.anchor > 0.0 && memory.is_active() {
                 loss = loss + memory.anchor_loss(&model, s.batch_size, device) * s.anchor;
             }
@@ -133,7 +149,7 @@ pub fn run_ebm(
         }
         // Without calibration every offset is 0, and so is their mean.
         let used = level_of_untrained(&offsets, &config.tasks[..=t]);
-        let (row, test_class_energy) = evaluate(&plain, config, data, &used, device);
+        let (row, test_class_energy) = evaluate(&plain, classes, config, data, &used, device);
         memory.end_task(plain, &mut buffer, task, s.memory_per_class);
         report(t, &row);
         matrix.push(row);
@@ -228,12 +244,12 @@ fn class_level(
 /// task's test images.
 fn evaluate(
     plain: &EnergyNet,
+    classes: usize,
     config: &ContinualConfig,
     data: &Splits,
     offsets: &[f32],
     device: &Device,
 ) -> (Vec<f64>, Vec<Vec<f64>>) {
-    let classes = config.ebm.model.num_classes.unwrap_or(10);
     let test = &data.test;
     let energies = std::cell::RefCell::new(vec![vec![0.0; classes]; test.len()]);
     let next = std::cell::Cell::new(0usize);

@@ -1,9 +1,12 @@
 //! Continual learning on split MNIST (paper section 4.x, reference section 6.4; Hsu et al.
 //! 2018's incremental-class protocol): five tasks of two digits trained in sequence, tested
 //! on all ten digits with no task label. A class-conditional EBM (classification by the
-//! lowest class energy) against softmax classifiers fine-tuned with Adam and SGD, and the
-//! offline upper bound, on the same splits and seeds.
+//! lowest class energy) trained with contrastive divergence as in the paper, the same kind of
+//! energy trained with the contrastive-over-classes objective of Li et al. 2020
+//! ([`classes`]), softmax classifiers fine-tuned with Adam and SGD, and the offline upper
+//! bound, on the same splits and seeds.
 
+pub mod classes;
 pub mod config;
 pub mod ebm;
 pub mod matrix;
@@ -25,7 +28,7 @@ use report::{MethodResult, Published, SeedRun};
 use softmax::Optim;
 
 /// The methods, in the table's order.
-pub const METHODS: [&str; 4] = ["ebm", "adam", "sgd", "offline"];
+pub const METHODS: [&str; 5] = ["ebm", "ebm-classes", "adam", "sgd", "offline"];
 
 /// The dataset of the experiment and where it came from.
 pub struct ContinualData {
@@ -107,17 +110,22 @@ pub fn run_continual(
         for &seed in seeds {
             let t0 = Instant::now();
             let (matrix, energies) = match *name {
-                "ebm" => {
+                "ebm" | "ebm-classes" => {
+                    let settings = if *name == "ebm" {
+                        &config.ebm
+                    } else {
+                        &config.ebm_classes
+                    };
                     let mut say = |t: usize, row: &[f64]| {
                         let row: Vec<String> =
                             row.iter().map(|a| format!("{:.1}", 100.0 * a)).collect();
                         eprintln!(
-                            "  ebm seed {seed}: after task {t} ({:.0} s): [{}]",
+                            "  {name} seed {seed}: after task {t} ({:.0} s): [{}]",
                             t0.elapsed().as_secs_f64(),
                             row.join(" ")
                         );
                     };
-                    let o = ebm::run_ebm(config, &data.splits, seed, device, &mut say)?;
+                    let o = ebm::run_ebm(config, settings, &data.splits, seed, device, &mut say)?;
                     (o.matrix, Some(o.energies))
                 }
                 "adam" => (
@@ -152,6 +160,10 @@ pub fn run_continual(
             "ebm" => (
                 "EBM (conditional, lowest energy)",
                 published(64.99, 4.27, "Du & Mordatch 2019"),
+            ),
+            "ebm-classes" => (
+                "EBM, contrastive over the task's classes (Li et al. 2020)",
+                None,
             ),
             "adam" => (
                 "softmax, Adam fine-tuned",

@@ -41,7 +41,7 @@ pub struct SeedRun {
 /// One method over all seeds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MethodResult {
-    /// Short name: `ebm`, `adam`, `sgd`, `offline`.
+    /// Short name: `ebm`, `ebm-classes`, `adam`, `sgd`, `offline`.
     pub name: String,
     /// What it is.
     pub description: String,
@@ -95,7 +95,7 @@ pub struct ContinualReport {
     pub seeds: Vec<u64>,
     /// Every setting.
     pub settings: ContinualConfig,
-    /// EBM, Adam, SGD, offline.
+    /// The methods run, in [`super::METHODS`] order.
     pub methods: Vec<MethodResult>,
     /// Wall-clock seconds of the whole command.
     pub seconds: f64,
