@@ -162,7 +162,7 @@ pub fn cd_loss(
 
 /// Mean cross-entropy of classifying `b` images by their lowest energy, from their energies
 /// under each of `k` labels (`energies[j * b + i]`: image `i` under label `j`).
-fn classification_loss(
+pub(crate) fn classification_loss(
     energies: Tensor<1>,
     labels: &[usize],
     k: usize,

@@ -12,7 +12,7 @@
 use burn::tensor::{Device, Tensor};
 use ebm_model::{EnergyModel, one_hot};
 
-use crate::run::loss::cross_entropy;
+use crate::run::cd_step::classification_loss;
 use crate::run::model::EnergyNet;
 
 /// The loss of one batch and what it says of the energies.
@@ -58,18 +58,26 @@ pub fn current_classes_loss(
         .flat_map(|&c| std::iter::repeat_n(c, b))
         .collect();
     let e = model.energy(x_all, Some(one_hot(&all, classes, device).autodiff()));
-    let logits = e.clone().neg().reshape([k, b]).swap_dims(0, 1);
-    let target = one_hot(&targets, k, device).autodiff();
-    let own = (logits.clone().neg() * target.clone()).sum() / b as f64;
-    let others = if k > 1 {
-        (logits.clone().neg() * (target.clone().neg() + 1.0)).sum() / (b * (k - 1)) as f64
-    } else {
-        own.clone()
-    };
-    let loss = cross_entropy(logits, target).mean() + e.powi_scalar(2).mean() * l2_coeff;
+    let loss = classification_loss(e.clone(), &targets, k, device)
+        + e.clone().powi_scalar(2).mean() * l2_coeff;
+    // The reported means, on the host: `energies[j * b + i]` is image `i` under class `j`.
+    let energies = e.into_data().convert::<f64>().try_to_vec::<f64>();
+    let energies = energies.expect("energies");
+    let (mut own, mut others) = (0.0, 0.0);
+    for (n, v) in energies.iter().enumerate() {
+        if n / b == targets[n % b] {
+            own += v;
+        } else {
+            others += v;
+        }
+    }
     ClassesLoss {
-        e_pos: own.into_scalar::<f64>(),
-        e_neg: others.into_scalar::<f64>(),
+        e_pos: own / b as f64,
+        e_neg: if k > 1 {
+            others / (b * (k - 1)) as f64
+        } else {
+            own / b as f64
+        },
         value: loss.clone().into_scalar::<f64>(),
         loss,
     }

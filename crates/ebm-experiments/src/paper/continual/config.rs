@@ -172,8 +172,8 @@ impl ContinualConfig {
         c.ebm.iterations_per_task = iterations;
         let classes = &mut c.ebm_classes;
         // Without spectral norm or the energy penalty the toy's 8 channels learn the first task
-        // within seconds on every seed tried; no chains make its iterations cheap: three times
-        // as many.
+        // in seconds (0.95 and 0.58 of its digits with seeds 0 and 1, chance 0.1; with them
+        // 0.50 and 0.19); no chains make its iterations cheap: three times as many.
         classes.model = c
             .ebm
             .model

@@ -100,7 +100,7 @@ pub fn run_ebm(
             device.seed(iteration_seed(seed, 0, global));
             let idx = batch_indices(set.len(), s.batch_size, seed ^ t as u64, it as u64);
             let (x_pos, labels) = images_to_tensor(&set, &idx, Dequantize::Uniform, device);
-            let (mut loss, healthy) = match s.objective {
+            let (mut loss, healthy, value) = match s.objective {
                 EbmObjective::ContrastiveDivergence => {
                     let extra = chain_starts(&x_pos, &labels, s, &mut memory, device);
                     let step = cd_loss(
@@ -117,7 +117,7 @@ pub fn run_ebm(
                     );
                     (e_pos, e_neg) = (step.e_pos, step.e_neg);
                     let healthy = step.healthy(s.energy_limit);
-                    (step.loss, healthy)
+                    (step.loss, healthy, step.value)
                 }
                 EbmObjective::CurrentClasses => {
                     let step = current_classes_loss(
@@ -127,12 +127,12 @@ pub fn run_ebm(
                     let fine = [step.e_pos, step.e_neg, step.value]
                         .iter()
                         .all(|v| v.is_finite() && v.abs() <= s.energy_limit);
-                    (step.loss, fine)
+                    (step.loss, fine, step.value)
                 }
             };
             if !healthy {
                 bail!(
-                    "seed {seed}, task {t}, iteration {it}: energies diverged (E+ {e_pos:.3e}, E- {e_neg:.3e})"
+                    "seed {seed}, task {t}, iteration {it}: energies diverged (E+ {e_pos:.3e}, E- {e_neg:.3e}, loss {value:.3e})"
                 );
             }
             if s.anchor > 0.0 && memory.is_active() {
