@@ -1,5 +1,5 @@
-//! Split-MNIST continual learning at toy size: two tasks, a tiny conditional EBM and the
-//! Adam baseline, two seeds, in seconds.
+//! Split-MNIST continual learning at toy size: two tasks, tiny conditional EBMs and the Adam
+//! baseline, two seeds, in seconds.
 
 use ebm_experiments::data::embedded_mnist10k;
 use ebm_experiments::paper::continual::config::split_mnist_tasks;
@@ -64,13 +64,10 @@ fn two_tasks_give_a_two_by_two_matrix_per_seed_and_learn_the_first_task() {
                 "{} columns",
                 method.name
             );
-            // Chance among ten classes is 0.1. (At this size the CD-trained EBM often answers
-            // only one of the task's two classes, about 0.5, and the class-contrastive one
-            // loses some of the task's digits to the untrained labels' random head rows; the
-            // softmax baseline learns the task.)
-            let floor = if method.name == "adam" { 0.6 } else { 0.3 };
+            // Chance among ten classes is 0.1; every method learns the first task (measured:
+            // 0.87 to 0.99).
             assert!(
-                run.matrix[0][0] > floor,
+                run.matrix[0][0] > 0.8,
                 "{} seed {}: task 0 after task 0 {:.3}",
                 method.name,
                 run.seed,
@@ -90,9 +87,16 @@ fn two_tasks_give_a_two_by_two_matrix_per_seed_and_learn_the_first_task() {
             run.matrix
         );
     }
+    // The CD-trained EBM keeps most of it (measured: 0.81 and 0.94 against Adam's 0.00).
     let ebm = &report.methods[0];
     for run in &ebm.runs {
         eprintln!("ebm seed {}: {:?}", run.seed, run.matrix);
+        assert!(
+            run.matrix[1][0] > 0.6 && run.matrix[1][1] > 0.2,
+            "ebm seed {}: {:?}",
+            run.seed,
+            run.matrix
+        );
     }
     assert_eq!(ebm.name, "ebm");
     assert_eq!(ebm.runs[0].energies.as_ref().map(Vec::len), Some(2));

@@ -1,9 +1,9 @@
 //! MLP energy for vectors: toy 2-D densities and state transitions (EBM-plan).
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::tensor::module::linear;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::activation::Activation;
 use crate::dense::{Dense, DenseConfig};
@@ -22,9 +22,18 @@ pub struct MlpEnergyConfig {
     /// Number of hidden layers (EBM-plan: 3).
     #[config(default = 3)]
     pub depth: usize,
-    /// Classes of a conditional model: the one-hot label is appended to the input.
+    /// Classes of a conditional model: the one-hot label is appended to the input (or gates
+    /// the hidden units, with `label_gate`).
     #[config(default = "None")]
     pub num_classes: Option<usize>,
+    /// Conditional models only: instead of being appended to the input, the label scales
+    /// every hidden unit before its nonlinearity, `a <- a + a * e_y / |e_y|` with a learned
+    /// embedding `e_y` per class (the split-MNIST energy of Li, Du, van de Ven & Mordatch
+    /// 2020, "Energy-Based Models for Continual Learning"): each class reads the same
+    /// features through its own gains. `None` (the default, and what configurations saved
+    /// before the field existed read as) means `false`.
+    #[config(default = "None")]
+    pub label_gate: Option<bool>,
     /// Hidden nonlinearity (EBM-plan uses leaky ReLU 0.2).
     #[config(default = "Activation::Swish")]
     pub activation: Activation,
@@ -60,6 +69,8 @@ pub struct MlpEnergy {
     pub layers: Vec<Dense>,
     /// Output layer `hidden -> 1`.
     pub out: Dense,
+    /// Per-class gate embeddings `[classes, hidden]` (see [`MlpEnergyConfig::label_gate`]).
+    pub gate: Option<Param<Tensor<2>>>,
     /// Classes of a conditional model, `None` for unconditional.
     #[module(skip)]
     pub num_classes: Option<usize>,
@@ -94,7 +105,13 @@ impl MlpEnergyConfig {
 
     /// Builds the network on `device`.
     pub fn init(&self, device: &Device) -> MlpEnergy {
-        let mut d = self.d_input + self.num_classes.unwrap_or(0);
+        let gated = self.label_gate == Some(true) && self.num_classes.is_some();
+        let appended = if gated {
+            0
+        } else {
+            self.num_classes.unwrap_or(0)
+        };
+        let mut d = self.d_input + appended;
         let layers = (0..self.depth)
             .map(|_| {
                 let layer = DenseConfig::new(d, self.hidden)
@@ -110,9 +127,18 @@ impl MlpEnergyConfig {
             .with_bias(false)
             .with_init(WeightInit::XavierUniform)
             .init(device);
+        // Standard normal, as a PyTorch `nn.Embedding`; only its direction is used.
+        let gate = self.num_classes.filter(|_| gated).map(|k| {
+            Param::from_tensor(Tensor::random(
+                [k, self.hidden],
+                Distribution::Normal(0.0, 1.0),
+                device,
+            ))
+        });
         MlpEnergy {
             layers,
             out,
+            gate,
             num_classes: self.num_classes,
             input_shift: self.input_shift,
             input_scale: self.input_scale,
@@ -135,14 +161,23 @@ impl EnergyModel<2> for MlpEnergy {
     fn energy(&self, x: Tensor<2>, labels: Option<Tensor<2>>) -> Tensor<1> {
         let batch = x.dims()[0];
         let x = (x - self.input_shift) * self.input_scale;
-        let mut h = match (self.num_classes.is_some(), labels) {
-            (true, Some(y)) => Tensor::cat(vec![x, y], 1),
-            (false, None) => x,
-            (true, None) => panic!("a class-conditional MLP needs labels"),
-            (false, Some(_)) => panic!("an unconditional MLP takes no labels"),
+        let (mut h, gains) = match (self.num_classes.is_some(), labels, &self.gate) {
+            (true, Some(y), Some(gate)) => {
+                let e = y.matmul(gate.val()); // [batch, hidden]
+                let norm = e.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(1e-12);
+                (x, Some(e / norm))
+            }
+            (true, Some(y), None) => (Tensor::cat(vec![x, y], 1), None),
+            (false, None, _) => (x, None),
+            (true, None, _) => panic!("a class-conditional MLP needs labels"),
+            (false, Some(_), _) => panic!("an unconditional MLP takes no labels"),
         };
         for layer in &self.layers {
-            h = self.activation.apply(layer.forward(h), self.kernels);
+            let mut a = layer.forward(h);
+            if let Some(g) = &gains {
+                a = a.clone() + a * g.clone();
+            }
+            h = self.activation.apply(a, self.kernels);
         }
         let out = if self.abs_output {
             linear(h, self.out.effective_weight().abs(), None)
@@ -187,6 +222,36 @@ mod tests {
         // Signed weight: -3 + 2 and 0.2 + 4.
         assert!(
             (e[0] + 1.0).abs() < 1e-6 && (e[1] - 4.2).abs() < 1e-6,
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn label_gate_scales_hidden_units_by_the_class_embedding() {
+        let device = Device::flex();
+        let mut net = MlpEnergyConfig::new(2)
+            .with_hidden(2)
+            .with_depth(1)
+            .with_num_classes(Some(2))
+            .with_label_gate(Some(true))
+            .with_activation(Activation::Relu)
+            .init(&device);
+        // The input is not widened by the label: the hidden layer takes 2 features.
+        assert_eq!(net.layers[0].weight.val().dims(), [2, 2]);
+        net.layers[0].weight =
+            Param::from_tensor(Tensor::from_floats([[1.0, 0.0], [0.0, 1.0]], &device));
+        net.out.weight = Param::from_tensor(Tensor::from_floats([[1.0], [1.0]], &device));
+        // Embeddings of any length: only the direction counts.
+        net.gate = Some(Param::from_tensor(Tensor::from_floats(
+            [[3.0, 0.0], [0.0, 0.5]],
+            &device,
+        )));
+        let x = Tensor::<2>::from_floats([[1.0, 2.0], [1.0, 2.0]], &device);
+        let y = Tensor::<2>::from_floats([[1.0, 0.0], [0.0, 1.0]], &device);
+        let e: Vec<f32> = net.energy(x, Some(y)).into_data().try_to_vec().unwrap();
+        // Class 0 doubles unit 0: 2 + 2; class 1 doubles unit 1: 1 + 4.
+        assert!(
+            (e[0] - 4.0).abs() < 1e-5 && (e[1] - 5.0).abs() < 1e-5,
             "{e:?}"
         );
     }

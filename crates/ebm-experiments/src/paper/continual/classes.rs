@@ -9,7 +9,7 @@
 //! different times near one another, since the cross-entropy alone only fixes differences
 //! within a task.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use ebm_model::{EnergyModel, one_hot};
 
 use crate::run::cd_step::classification_loss;
@@ -28,38 +28,75 @@ pub struct ClassesLoss {
 }
 
 /// The objective on positives `x_pos` (plain device) with `labels`, all among `task`, under
-/// `model` (autodiff device) with `classes` labels in all.
+/// `model` (autodiff device) with `classes` labels in all. With `seen_weight > 0`, plus that
+/// weight times the cross-entropy of the same images over every label of `seen` (the labels
+/// of this and the earlier tasks).
 ///
 /// # Panics
 ///
-/// If a label is not in `task`.
+/// If a label is not in `task`, or a label of `task` not in `seen` when `seen_weight > 0`.
+#[allow(clippy::too_many_arguments)]
 pub fn current_classes_loss(
     model: &EnergyNet,
     x_pos: Tensor<4>,
     labels: &[usize],
     task: &[usize],
+    seen: &[usize],
+    seen_weight: f64,
     classes: usize,
     l2_coeff: f64,
     device: &Device,
 ) -> ClassesLoss {
     let (b, k) = (labels.len(), task.len());
-    let targets: Vec<usize> = labels
-        .iter()
-        .map(|y| {
-            task.iter()
-                .position(|c| c == y)
-                .unwrap_or_else(|| panic!("label {y} is not in the task {task:?}"))
-        })
-        .collect();
-    // Every positive under each of the task's classes, class-major: `b` rows per class.
-    let x_all = Tensor::cat(vec![x_pos; k], 0).autodiff();
-    let all: Vec<usize> = task
-        .iter()
-        .flat_map(|&c| std::iter::repeat_n(c, b))
-        .collect();
-    let e = model.energy(x_all, Some(one_hot(&all, classes, device).autodiff()));
-    let loss = classification_loss(e.clone(), &targets, k, device)
+    let position = |set: &[usize], y: usize| {
+        set.iter()
+            .position(|&c| c == y)
+            .unwrap_or_else(|| panic!("label {y} is not in {set:?}"))
+    };
+    let targets: Vec<usize> = labels.iter().map(|&y| position(task, y)).collect();
+    // The labels each image is scored under: the task's, or every seen one.
+    let columns = if seen_weight > 0.0 { seen } else { task };
+    let kc = columns.len();
+    // Every positive under each of those labels, label-major: `b` rows per label.
+    let e_all = match model {
+        // One trunk pass gives every class's energy; keep the columns wanted.
+        EnergyNet::ResNet(net) if net.class_head => {
+            let idx: Vec<i64> = columns.iter().map(|&c| c as i64).collect();
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [kc]), device);
+            model
+                .class_energies(x_pos.autodiff())
+                .select(1, idx.autodiff())
+                .swap_dims(0, 1)
+                .reshape([kc * b])
+        }
+        _ => {
+            let x_all = Tensor::cat(vec![x_pos; kc], 0).autodiff();
+            let all: Vec<usize> = columns
+                .iter()
+                .flat_map(|&c| std::iter::repeat_n(c, b))
+                .collect();
+            model.energy(x_all, Some(one_hot(&all, classes, device).autodiff()))
+        }
+    };
+    let (e, seen_term) = if seen_weight > 0.0 {
+        let rows: Vec<i64> = task.iter().map(|&c| position(seen, c) as i64).collect();
+        let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [k]), device);
+        let e = e_all
+            .clone()
+            .reshape([kc, b])
+            .select(0, rows.autodiff())
+            .reshape([k * b]);
+        let seen_targets: Vec<usize> = labels.iter().map(|&y| position(seen, y)).collect();
+        let term = classification_loss(e_all, &seen_targets, kc, device) * seen_weight;
+        (e, Some(term))
+    } else {
+        (e_all, None)
+    };
+    let mut loss = classification_loss(e.clone(), &targets, k, device)
         + e.clone().powi_scalar(2).mean() * l2_coeff;
+    if let Some(term) = seen_term {
+        loss = loss + term;
+    }
     // The reported means, on the host: `energies[j * b + i]` is image `i` under class `j`.
     let energies = e.into_data().convert::<f64>().try_to_vec::<f64>();
     let energies = energies.expect("energies");
@@ -88,7 +125,7 @@ mod tests {
     use burn::module::Module;
     use burn::optim::GradientsParams;
     use burn::tensor::{Device, Tensor, TensorData};
-    use ebm_model::EnergyModel;
+    use ebm_model::{BlockSpec, EnergyModel, ResNetConfig};
 
     use super::current_classes_loss;
     use crate::paper::continual::ContinualConfig;
@@ -116,11 +153,22 @@ mod tests {
         let train = device.clone().autodiff();
         let config = ContinualConfig::toy(2, 1).ebm_classes;
         let (x, labels) = halves(&device);
-        let loss =
-            |model: &_| current_classes_loss(model, x.clone(), &labels, &[2, 3], 10, 0.0, &device);
+        let loss = |model: &_| {
+            current_classes_loss(
+                model,
+                x.clone(),
+                &labels,
+                &[2, 3],
+                &[],
+                0.0,
+                10,
+                0.0,
+                &device,
+            )
+        };
         for seed in [3, 4, 5] {
             device.seed(seed);
-            let mut model = ModelConfig::ResNet(config.model.clone()).init(&train);
+            let mut model = config.model.init(&train);
             let mut optim = config.optimizer.init();
             let first = loss(&model);
             for _ in 0..100 {
@@ -158,12 +206,84 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "not in the task")]
+    #[should_panic(expected = "is not in [2, 3]")]
     fn a_label_outside_the_task_is_refused() {
         let device = Device::flex();
         let config = ContinualConfig::toy(2, 1).ebm_classes;
-        let model = ModelConfig::ResNet(config.model).init(&device.clone().autodiff());
+        let model = config.model.init(&device.clone().autodiff());
         let (x, _) = halves(&device);
-        current_classes_loss(&model, x, &[0; 8], &[2, 3], 10, 0.0, &device);
+        current_classes_loss(&model, x, &[0; 8], &[2, 3], &[], 0.0, 10, 0.0, &device);
+    }
+
+    #[test]
+    fn a_class_head_gives_the_energies_of_one_pass_per_label() {
+        let device = Device::flex();
+        let train = device.clone().autodiff();
+        // Without spectral norm: its power iteration advances on every training forward.
+        let resnet = ResNetConfig::new(vec![BlockSpec::new(8, true), BlockSpec::new(8, true)])
+            .with_in_channels(1)
+            .with_stem_channels(8)
+            .with_num_classes(Some(10))
+            .with_class_head(Some(true))
+            .with_spectral_norm(false);
+        let model = ModelConfig::ResNet(resnet).init(&train);
+        let (x, labels) = halves(&device);
+        let got = current_classes_loss(
+            &model,
+            x.clone(),
+            &labels,
+            &[2, 3],
+            &[],
+            0.0,
+            10,
+            0.5,
+            &device,
+        );
+        // The same loss from one forward per label.
+        let e: Vec<Tensor<1>> = [2usize, 3]
+            .iter()
+            .map(|&c| {
+                let y = ebm_model::one_hot(&[c; 8], 10, &device);
+                model.valid().energy(x.clone(), Some(y))
+            })
+            .collect();
+        let e = Tensor::cat(e, 0);
+        let targets: Vec<usize> = labels.iter().map(|y| y - 2).collect();
+        let logits = e.clone().neg().reshape([2, 8]).swap_dims(0, 1);
+        let ce = crate::run::loss::cross_entropy(logits, ebm_model::one_hot(&targets, 2, &device))
+            .mean()
+            .into_scalar::<f64>();
+        let want = ce + 0.5 * e.clone().powi_scalar(2).mean().into_scalar::<f64>();
+        assert!((got.value - want).abs() < 1e-4, "{} vs {want}", got.value);
+
+        // With the earlier labels 0 and 1 weighed in: plus 0.25 times the cross-entropy over
+        // all four seen labels (the penalty stays on the task's energies).
+        let seen = [0usize, 1, 2, 3];
+        let both = current_classes_loss(
+            &model,
+            x.clone(),
+            &labels,
+            &[2, 3],
+            &seen,
+            0.25,
+            10,
+            0.5,
+            &device,
+        );
+        let e_seen: Vec<Tensor<1>> = seen
+            .iter()
+            .map(|&c| {
+                let y = ebm_model::one_hot(&[c; 8], 10, &device);
+                model.valid().energy(x.clone(), Some(y))
+            })
+            .collect();
+        let logits = Tensor::cat(e_seen, 0).neg().reshape([4, 8]).swap_dims(0, 1);
+        let seen_targets: Vec<usize> = labels.clone();
+        let ce_seen =
+            crate::run::loss::cross_entropy(logits, ebm_model::one_hot(&seen_targets, 4, &device))
+                .mean()
+                .into_scalar::<f64>();
+        let want = want + 0.25 * ce_seen;
+        assert!((both.value - want).abs() < 1e-4, "{} vs {want}", both.value);
     }
 }

@@ -22,7 +22,7 @@ use super::memory::Memory;
 use crate::data::Splits;
 use crate::run::cd_step::{CdSettings, cd_loss};
 use crate::run::data_starts::rows_from_other_classes;
-use crate::run::model::{EnergyNet, ModelConfig};
+use crate::run::model::EnergyNet;
 use crate::run::train::iteration_seed;
 
 /// Mean energies of the last step of a task, for the record of how energies drift.
@@ -59,10 +59,10 @@ pub fn run_ebm(
     device: &Device,
     report: &mut dyn FnMut(usize, &[f64]),
 ) -> Result<EbmOutcome> {
-    let classes = s.model.num_classes.unwrap_or(10);
+    let classes = s.model.num_classes().unwrap_or(10);
     let train_device = device.clone().autodiff();
     device.seed(seed);
-    let mut model = ModelConfig::ResNet(s.model.clone()).init(&train_device);
+    let mut model = s.model.init(&train_device);
     let mut optim = s.optimizer.init();
     let shape = data.train.image_shape();
     let settings = CdSettings {
@@ -120,8 +120,17 @@ pub fn run_ebm(
                     (step.loss, healthy, step.value)
                 }
                 EbmObjective::CurrentClasses => {
+                    let seen: Vec<usize> = config.tasks[..=t].concat();
                     let step = current_classes_loss(
-                        &model, x_pos, &labels, task, classes, s.l2_coeff, device,
+                        &model,
+                        x_pos,
+                        &labels,
+                        task,
+                        &seen,
+                        s.seen_weight,
+                        classes,
+                        s.l2_coeff,
+                        device,
                     );
                     (e_pos, e_neg) = (step.e_pos, step.e_neg);
                     let fine = [step.e_pos, step.e_neg, step.value]
@@ -292,7 +301,6 @@ fn evaluate(
 mod tests {
     use super::*;
     use crate::paper::continual::ContinualConfig;
-    use crate::run::model::ModelConfig;
     use burn::tensor::TensorData;
     use ebm_sampler::ReplayConfig;
 
@@ -325,7 +333,7 @@ mod tests {
         // earlier labels, two data starts; six in all.
         let mut buffer = ReplayBuffer::new(ReplayConfig::new(), &[1, 28, 28], true, 2);
         buffer.push(&vec![0.95; 4 * 784], Some(&[0, 1, 0, 1]));
-        let net = ModelConfig::ResNet(s.model.clone()).init(&device);
+        let net = s.model.init(&device);
         memory.end_task(net, &mut buffer, &[0, 1], 4);
         let (x, y) = chain_starts(&x_pos, &labels, &s, &mut memory, &device).unwrap();
         assert_eq!(y.len(), 6);

@@ -106,11 +106,10 @@ impl Memory {
 mod tests {
     use super::*;
     use crate::paper::continual::ContinualConfig;
-    use crate::run::model::ModelConfig;
     use burn::module::Module;
 
     fn tiny(device: &Device) -> EnergyNet {
-        ModelConfig::ResNet(ContinualConfig::toy(1, 1).ebm.model).init(device)
+        ContinualConfig::toy(1, 1).ebm.model.init(device)
     }
 
     /// A buffer holding `per` samples of each class in `classes`, every pixel of a class-`c`

@@ -1,5 +1,6 @@
-//! The baselines: a softmax classifier with the EBM's trunk (the same stem and residual
-//! blocks, unconditional, no spectral norm) and a linear head over all classes, fine-tuned task
+//! The baselines: a softmax classifier with the `ebm` method's trunk (the same stem and
+//! residual blocks, or the same hidden layers, unconditional, no spectral norm) and a linear
+//! head over all classes, fine-tuned task
 //! by task with cross-entropy (Adam or SGD), and the offline upper bound trained on every task
 //! at once.
 
@@ -9,7 +10,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Tensor};
 use ebm_data::{Dequantize, ImageSet, batch_indices, images_to_tensor};
 use ebm_model::{
-    Activation, Dense, DenseConfig, Kernels, ResBlock, ResBlockConfig, ResNetConfig, SameConv2d,
+    Activation, Dense, DenseConfig, Kernels, ResBlock, ResBlockConfig, SameConv2d,
     SameConv2dConfig, one_hot,
 };
 
@@ -17,14 +18,17 @@ use super::config::ContinualConfig;
 use super::matrix::{predict_all, task_accuracies};
 use crate::data::Splits;
 use crate::run::loss::cross_entropy;
+use crate::run::model::ModelConfig;
 use crate::run::optim::OptimizerConfig;
 use crate::run::train::iteration_seed;
 
-/// `linear(mean_{h,w}(act(blocks(act(stem(x))))))`.
+/// `linear(mean_{h,w}(act(blocks(act(stem(x))))))` on the EBM's ResNet trunk, or
+/// `linear(act(... act(W_1 x)))` on its MLP trunk.
 #[derive(Module, Debug)]
 pub struct SoftmaxNet {
-    stem: SameConv2d,
+    stem: Option<SameConv2d>,
     blocks: Vec<ResBlock>,
+    layers: Vec<Dense>,
     head: Dense,
     #[module(skip)]
     activation: Activation,
@@ -34,42 +38,82 @@ pub struct SoftmaxNet {
 
 impl SoftmaxNet {
     /// The trunk of `trunk` (unconditional, without spectral norm) and a head over `classes`.
-    pub fn new(trunk: &ResNetConfig, classes: usize, device: &Device) -> Self {
-        let stem = SameConv2dConfig::new([trunk.in_channels, trunk.stem_channels])
-            .with_spectral_norm(false)
-            .with_init(trunk.init)
-            .with_kernels(trunk.kernels)
-            .init(device);
-        let mut c_in = trunk.stem_channels;
-        let blocks = trunk
-            .blocks
-            .iter()
-            .map(|spec| {
-                let block = ResBlockConfig::new([c_in, spec.channels])
-                    .with_downsample(spec.downsample)
-                    .with_activation(trunk.activation)
+    pub fn new(trunk: &ModelConfig, classes: usize, device: &Device) -> Result<Self> {
+        let head = |c_in| {
+            DenseConfig::new(c_in, classes)
+                .with_spectral_norm(false)
+                .init(device)
+        };
+        Ok(match trunk {
+            ModelConfig::ResNet(trunk) => {
+                let stem = SameConv2dConfig::new([trunk.in_channels, trunk.stem_channels])
                     .with_spectral_norm(false)
                     .with_init(trunk.init)
                     .with_kernels(trunk.kernels)
                     .init(device);
-                c_in = spec.channels;
-                block
-            })
-            .collect();
-        Self {
-            stem,
-            blocks,
-            head: DenseConfig::new(c_in, classes)
-                .with_spectral_norm(false)
-                .init(device),
-            activation: trunk.activation,
-            kernels: trunk.kernels,
-        }
+                let mut c_in = trunk.stem_channels;
+                let blocks = trunk
+                    .blocks
+                    .iter()
+                    .map(|spec| {
+                        let block = ResBlockConfig::new([c_in, spec.channels])
+                            .with_downsample(spec.downsample)
+                            .with_activation(trunk.activation)
+                            .with_spectral_norm(false)
+                            .with_init(trunk.init)
+                            .with_kernels(trunk.kernels)
+                            .init(device);
+                        c_in = spec.channels;
+                        block
+                    })
+                    .collect();
+                Self {
+                    stem: Some(stem),
+                    blocks,
+                    layers: Vec::new(),
+                    head: head(c_in),
+                    activation: trunk.activation,
+                    kernels: trunk.kernels,
+                }
+            }
+            ModelConfig::Mlp(trunk) => {
+                let mut d = trunk.d_input;
+                let layers = (0..trunk.depth)
+                    .map(|_| {
+                        let layer = DenseConfig::new(d, trunk.hidden)
+                            .with_spectral_norm(false)
+                            .with_init(trunk.init)
+                            .init(device);
+                        d = trunk.hidden;
+                        layer
+                    })
+                    .collect();
+                Self {
+                    stem: None,
+                    blocks: Vec::new(),
+                    layers,
+                    head: head(d),
+                    activation: trunk.activation,
+                    kernels: trunk.kernels,
+                }
+            }
+            ModelConfig::MnistNet(_) => {
+                bail!("the softmax baselines take a ResNet or MLP trunk, not MnistNet")
+            }
+        })
     }
 
     /// Class logits `[batch, classes]`.
     pub fn logits(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut h = self.activation.apply(self.stem.forward(x), self.kernels);
+        let [b, c, h, w] = x.dims();
+        let Some(stem) = &self.stem else {
+            let mut h = x.reshape([b, c * h * w]);
+            for layer in &self.layers {
+                h = self.activation.apply(layer.forward(h), self.kernels);
+            }
+            return self.head.forward(h);
+        };
+        let mut h = self.activation.apply(stem.forward(x), self.kernels);
         for block in &self.blocks {
             h = block.forward(h, None);
         }
@@ -148,7 +192,7 @@ pub fn run_sequential(
     let train_device = device.clone().autodiff();
     device.seed(seed);
     let classes = data.train.num_classes;
-    let mut model = SoftmaxNet::new(&config.ebm.model, classes, &train_device);
+    let mut model = SoftmaxNet::new(&config.ebm.model, classes, &train_device)?;
     let mut optim = optimizer(which);
     let lr = match which {
         Optim::Adam => s.adam_lr,
@@ -186,7 +230,7 @@ pub fn run_offline(
     device.seed(seed);
     let all: Vec<usize> = config.tasks.iter().flatten().copied().collect();
     let set = data.train.filter_classes(&all);
-    let model = SoftmaxNet::new(&config.ebm.model, data.train.num_classes, &train_device);
+    let model = SoftmaxNet::new(&config.ebm.model, data.train.num_classes, &train_device)?;
     let model = train_on(
         model,
         &mut optimizer(Optim::Adam),
