@@ -27,26 +27,41 @@ pub struct ClassesLoss {
     pub value: f64,
 }
 
-/// The objective on positives `x_pos` (plain device) with `labels`, all among `task`, under
-/// `model` (autodiff device) with `classes` labels in all. With `seen_weight > 0`, plus that
-/// weight times the cross-entropy of the same images over every label of `seen` (the labels
-/// of this and the earlier tasks).
+/// What one task's step contrasts.
+pub struct ClassesObjective<'a> {
+    /// The current task's labels.
+    pub task: &'a [usize],
+    /// Every label trained so far, this task's included (read when `seen_weight > 0`).
+    pub seen: &'a [usize],
+    /// Weight of a second cross-entropy of the images over every label of `seen`.
+    pub seen_weight: f64,
+    /// Labels of the model in all.
+    pub classes: usize,
+    /// Coefficient of the mean squared energy under the task's labels.
+    pub l2_coeff: f64,
+}
+
+/// The objective on positives `x_pos` (plain device) with `labels`, all among `o.task`, under
+/// `model` (autodiff device). With `o.seen_weight > 0`, plus that weight times the
+/// cross-entropy of the same images over every label of `o.seen`.
 ///
 /// # Panics
 ///
-/// If a label is not in `task`, or a label of `task` not in `seen` when `seen_weight > 0`.
-#[allow(clippy::too_many_arguments)]
+/// If a label is not in the task, or a label of the task not in `seen` when it is weighed.
 pub fn current_classes_loss(
     model: &EnergyNet,
     x_pos: Tensor<4>,
     labels: &[usize],
-    task: &[usize],
-    seen: &[usize],
-    seen_weight: f64,
-    classes: usize,
-    l2_coeff: f64,
+    o: &ClassesObjective,
     device: &Device,
 ) -> ClassesLoss {
+    let ClassesObjective {
+        task,
+        seen,
+        seen_weight,
+        classes,
+        l2_coeff,
+    } = *o;
     let (b, k) = (labels.len(), task.len());
     let position = |set: &[usize], y: usize| {
         set.iter()
@@ -127,9 +142,31 @@ mod tests {
     use burn::tensor::{Device, Tensor, TensorData};
     use ebm_model::{BlockSpec, EnergyModel, ResNetConfig};
 
-    use super::current_classes_loss;
+    use super::{ClassesObjective, current_classes_loss};
     use crate::paper::continual::ContinualConfig;
-    use crate::run::model::ModelConfig;
+    use crate::run::model::{EnergyNet, ModelConfig};
+
+    /// Task {2, 3} of 10 labels, the earlier ones left out.
+    fn task_only(l2_coeff: f64) -> ClassesObjective<'static> {
+        ClassesObjective {
+            task: &[2, 3],
+            seen: &[],
+            seen_weight: 0.0,
+            classes: 10,
+            l2_coeff,
+        }
+    }
+
+    /// Energies of `x` under each label of `labels` in turn, label-major.
+    fn energies_under(model: &EnergyNet, x: &Tensor<4>, labels: &[usize]) -> Tensor<1> {
+        let device = x.device();
+        let plain = model.valid();
+        let e = labels.iter().map(|&c| {
+            let y = ebm_model::one_hot(&vec![c; x.dims()[0]], 10, &device);
+            plain.energy(x.clone(), Some(y))
+        });
+        Tensor::cat(e.collect(), 0)
+    }
 
     /// Two "digits" (bright top half, bright bottom half) as classes 2 and 3.
     fn halves(device: &Device) -> (Tensor<4>, Vec<usize>) {
@@ -153,19 +190,8 @@ mod tests {
         let train = device.clone().autodiff();
         let config = ContinualConfig::toy(2, 1).ebm_classes;
         let (x, labels) = halves(&device);
-        let loss = |model: &_| {
-            current_classes_loss(
-                model,
-                x.clone(),
-                &labels,
-                &[2, 3],
-                &[],
-                0.0,
-                10,
-                0.0,
-                &device,
-            )
-        };
+        let loss =
+            |model: &_| current_classes_loss(model, x.clone(), &labels, &task_only(0.0), &device);
         for seed in [3, 4, 5] {
             device.seed(seed);
             let mut model = config.model.init(&train);
@@ -212,7 +238,7 @@ mod tests {
         let config = ContinualConfig::toy(2, 1).ebm_classes;
         let model = config.model.init(&device.clone().autodiff());
         let (x, _) = halves(&device);
-        current_classes_loss(&model, x, &[0; 8], &[2, 3], &[], 0.0, 10, 0.0, &device);
+        current_classes_loss(&model, x, &[0; 8], &task_only(0.0), &device);
     }
 
     #[test]
@@ -228,62 +254,31 @@ mod tests {
             .with_spectral_norm(false);
         let model = ModelConfig::ResNet(resnet).init(&train);
         let (x, labels) = halves(&device);
-        let got = current_classes_loss(
-            &model,
-            x.clone(),
-            &labels,
-            &[2, 3],
-            &[],
-            0.0,
-            10,
-            0.5,
-            &device,
-        );
+        let got = current_classes_loss(&model, x.clone(), &labels, &task_only(0.5), &device);
         // The same loss from one forward per label.
-        let e: Vec<Tensor<1>> = [2usize, 3]
-            .iter()
-            .map(|&c| {
-                let y = ebm_model::one_hot(&[c; 8], 10, &device);
-                model.valid().energy(x.clone(), Some(y))
-            })
-            .collect();
-        let e = Tensor::cat(e, 0);
+        let cross_entropy = |e: Tensor<1>, targets: &[usize]| {
+            let k = e.dims()[0] / targets.len();
+            let logits = e.neg().reshape([k, targets.len()]).swap_dims(0, 1);
+            crate::run::loss::cross_entropy(logits, ebm_model::one_hot(targets, k, &device))
+                .mean()
+                .into_scalar::<f64>()
+        };
+        let e = energies_under(&model, &x, &[2, 3]);
         let targets: Vec<usize> = labels.iter().map(|y| y - 2).collect();
-        let logits = e.clone().neg().reshape([2, 8]).swap_dims(0, 1);
-        let ce = crate::run::loss::cross_entropy(logits, ebm_model::one_hot(&targets, 2, &device))
-            .mean()
-            .into_scalar::<f64>();
-        let want = ce + 0.5 * e.clone().powi_scalar(2).mean().into_scalar::<f64>();
+        let penalty = e.clone().powi_scalar(2).mean().into_scalar::<f64>();
+        let want = cross_entropy(e, &targets) + 0.5 * penalty;
         assert!((got.value - want).abs() < 1e-4, "{} vs {want}", got.value);
 
         // With the earlier labels 0 and 1 weighed in: plus 0.25 times the cross-entropy over
         // all four seen labels (the penalty stays on the task's energies).
-        let seen = [0usize, 1, 2, 3];
-        let both = current_classes_loss(
-            &model,
-            x.clone(),
-            &labels,
-            &[2, 3],
-            &seen,
-            0.25,
-            10,
-            0.5,
-            &device,
-        );
-        let e_seen: Vec<Tensor<1>> = seen
-            .iter()
-            .map(|&c| {
-                let y = ebm_model::one_hot(&[c; 8], 10, &device);
-                model.valid().energy(x.clone(), Some(y))
-            })
-            .collect();
-        let logits = Tensor::cat(e_seen, 0).neg().reshape([4, 8]).swap_dims(0, 1);
-        let seen_targets: Vec<usize> = labels.clone();
-        let ce_seen =
-            crate::run::loss::cross_entropy(logits, ebm_model::one_hot(&seen_targets, 4, &device))
-                .mean()
-                .into_scalar::<f64>();
-        let want = want + 0.25 * ce_seen;
+        let seen = [0, 1, 2, 3];
+        let objective = ClassesObjective {
+            seen: &seen,
+            seen_weight: 0.25,
+            ..task_only(0.5)
+        };
+        let both = current_classes_loss(&model, x.clone(), &labels, &objective, &device);
+        let want = want + 0.25 * cross_entropy(energies_under(&model, &x, &seen), &labels);
         assert!((both.value - want).abs() < 1e-4, "{} vs {want}", both.value);
     }
 }

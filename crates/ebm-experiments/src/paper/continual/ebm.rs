@@ -15,7 +15,7 @@ use ebm_data::{Dequantize, batch_indices, images_to_tensor};
 use ebm_model::EnergyModel;
 use ebm_sampler::{NoObserver, ReplayBuffer};
 
-use super::classes::current_classes_loss;
+use super::classes::{ClassesObjective, current_classes_loss};
 use super::config::{BufferPolicy, ContinualConfig, EbmObjective, EbmSettings};
 use super::matrix::{predict_all, task_accuracies};
 use super::memory::Memory;
@@ -121,17 +121,14 @@ pub fn run_ebm(
                 }
                 EbmObjective::CurrentClasses => {
                     let seen: Vec<usize> = config.tasks[..=t].concat();
-                    let step = current_classes_loss(
-                        &model,
-                        x_pos,
-                        &labels,
+                    let objective = ClassesObjective {
                         task,
-                        &seen,
-                        s.seen_weight,
+                        seen: &seen,
+                        seen_weight: s.seen_weight,
                         classes,
-                        s.l2_coeff,
-                        device,
-                    );
+                        l2_coeff: s.l2_coeff,
+                    };
+                    let step = current_classes_loss(&model, x_pos, &labels, &objective, device);
                     (e_pos, e_neg) = (step.e_pos, step.e_neg);
                     let fine = [step.e_pos, step.e_neg, step.value]
                         .iter()
