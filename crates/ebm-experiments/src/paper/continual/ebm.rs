@@ -94,6 +94,8 @@ pub fn run_ebm(
         if s.buffer == BufferPolicy::Reset && t > 0 {
             buffer = new_buffer(t);
         }
+        // Every label trained so far, this task's included (`seen_weight`).
+        let seen: Vec<usize> = config.tasks[..=t].concat();
         let (mut e_pos, mut e_neg) = (0.0, 0.0);
         for it in 0..s.iterations_per_task {
             let global = t * s.iterations_per_task + it;
@@ -120,7 +122,6 @@ pub fn run_ebm(
                     (step.loss, healthy, step.value)
                 }
                 EbmObjective::CurrentClasses => {
-                    let seen: Vec<usize> = config.tasks[..=t].concat();
                     let objective = ClassesObjective {
                         task,
                         seen: &seen,
