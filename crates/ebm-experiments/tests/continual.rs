@@ -246,3 +246,39 @@ fn the_command_writes_json_heat_maps_and_the_table() {
     assert!(!again.status.success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_cd_term_of_ebm_classes_takes_part_in_training() {
+    let _rng = ebm_experiments::testing::device_rng_lock();
+    let mut splits = embedded_mnist10k();
+    let keep: Vec<usize> = (0..300).collect();
+    splits.test = splits.test.select(&keep);
+    let data = ContinualData {
+        splits,
+        name: "mnist-10k".into(),
+        source: "test".into(),
+    };
+    let device = burn::tensor::Device::flex();
+    let methods = vec!["ebm-classes".to_string()];
+    let run = |cd_weight: f64| {
+        let mut config = ContinualConfig::toy(1, 20);
+        config.ebm_classes.cd_weight = cd_weight;
+        let out = std::env::temp_dir().join(format!(
+            "ebm-continual-cd{cd_weight}-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&out).unwrap();
+        let report = run_continual(&config, &data, &[0], &methods, &out, &device, "test").unwrap();
+        std::fs::remove_dir_all(&out).unwrap();
+        let run = report.methods[0].runs[0].clone();
+        (
+            run.matrix[0][0],
+            run.energies.unwrap()[0].test_class_energy.clone(),
+        )
+    };
+    let (plain, plain_e) = run(0.0);
+    let (with_cd, cd_e) = run(0.05);
+    // Both learn the task; the term moves the energies (it would not if it were dropped).
+    assert!(plain > 0.8 && with_cd > 0.8, "{plain} {with_cd}");
+    assert_ne!(plain_e, cd_e);
+}

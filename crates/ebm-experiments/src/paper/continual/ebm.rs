@@ -1,5 +1,6 @@
 //! The class-conditional EBM trained task by task, with contrastive divergence (the paper's)
-//! or with the contrastive-over-classes objective ([`super::classes`], no chain). Under
+//! or with the contrastive-over-classes objective ([`super::classes`]; no chain unless a
+//! contrastive-divergence term is weighed in, `EbmSettings::cd_weight`). Under
 //! contrastive divergence positives are the current task's images, negatives are Langevin
 //! samples under the current task's labels, and nothing of an earlier task is seen again (no
 //! real images, and with `BufferPolicy::Reset` none of its samples either). Classification is
@@ -129,12 +130,31 @@ pub fn run_ebm(
                         classes,
                         l2_coeff: s.l2_coeff,
                     };
-                    let step = current_classes_loss(&model, x_pos, &labels, &objective, device);
+                    let step =
+                        current_classes_loss(&model, x_pos.clone(), &labels, &objective, device);
                     (e_pos, e_neg) = (step.e_pos, step.e_neg);
                     let fine = [step.e_pos, step.e_neg, step.value]
                         .iter()
                         .all(|v| v.is_finite() && v.abs() <= s.energy_limit);
-                    (step.loss, fine, step.value)
+                    if s.cd_weight > 0.0 {
+                        let extra = chain_starts(&x_pos, &labels, s, &mut memory, device);
+                        let cd = cd_loss(
+                            &model,
+                            &model.valid(),
+                            &settings,
+                            x_pos,
+                            Some(&labels),
+                            extra,
+                            &mut buffer,
+                            0,
+                            &mut NoObserver,
+                            device,
+                        );
+                        let fine = fine && cd.healthy(s.energy_limit);
+                        (step.loss + cd.loss * s.cd_weight, fine, step.value)
+                    } else {
+                        (step.loss, fine, step.value)
+                    }
                 }
             };
             if !healthy {
