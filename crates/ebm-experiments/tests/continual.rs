@@ -8,6 +8,18 @@ use ebm_experiments::paper::continual::{
     ContinualConfig, ContinualData, load_split_mnist, run_continual,
 };
 
+/// The embedded subset with only its first `n` test images.
+fn embedded_with_test_images(n: usize) -> ContinualData {
+    let mut splits = embedded_mnist10k();
+    let keep: Vec<usize> = (0..n).collect();
+    splits.test = splits.test.select(&keep);
+    ContinualData {
+        splits,
+        name: "mnist-10k".into(),
+        source: "test".into(),
+    }
+}
+
 #[test]
 fn split_mnist_tasks_are_five_disjoint_pairs_and_filter_their_digits() {
     let tasks = split_mnist_tasks();
@@ -37,15 +49,8 @@ fn split_mnist_tasks_are_five_disjoint_pairs_and_filter_their_digits() {
 #[test]
 fn two_tasks_give_a_two_by_two_matrix_per_seed_and_learn_the_first_task() {
     let _rng = ebm_experiments::testing::device_rng_lock();
-    let mut splits = embedded_mnist10k();
     // A quarter of the test set keeps the evaluation (each image under all 10 labels) short.
-    let keep: Vec<usize> = (0..500).collect();
-    splits.test = splits.test.select(&keep);
-    let data = ContinualData {
-        splits,
-        name: "mnist-10k".into(),
-        source: "test".into(),
-    };
+    let data = embedded_with_test_images(500);
     let config = ContinualConfig::toy(2, 40);
     let out = std::env::temp_dir().join(format!("ebm-continual-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
@@ -124,14 +129,7 @@ fn two_tasks_give_a_two_by_two_matrix_per_seed_and_learn_the_first_task() {
 #[test]
 fn kept_samples_anchor_and_calibration_run_end_to_end() {
     let _rng = ebm_experiments::testing::device_rng_lock();
-    let mut splits = embedded_mnist10k();
-    let keep: Vec<usize> = (0..300).collect();
-    splits.test = splits.test.select(&keep);
-    let data = ContinualData {
-        splits,
-        name: "mnist-10k".into(),
-        source: "test".into(),
-    };
+    let data = embedded_with_test_images(300);
     let mut config = ContinualConfig::toy(2, 20);
     let e = &mut config.ebm;
     e.memory_per_class = 16;
@@ -250,14 +248,7 @@ fn the_command_writes_json_heat_maps_and_the_table() {
 #[test]
 fn the_cd_term_of_ebm_classes_takes_part_in_training() {
     let _rng = ebm_experiments::testing::device_rng_lock();
-    let mut splits = embedded_mnist10k();
-    let keep: Vec<usize> = (0..300).collect();
-    splits.test = splits.test.select(&keep);
-    let data = ContinualData {
-        splits,
-        name: "mnist-10k".into(),
-        source: "test".into(),
-    };
+    let data = embedded_with_test_images(300);
     let device = burn::tensor::Device::flex();
     let methods = vec!["ebm-classes".to_string()];
     let run = |cd_weight: f64| {

@@ -103,21 +103,20 @@ pub fn run_ebm(
             device.seed(iteration_seed(seed, 0, global));
             let idx = batch_indices(set.len(), s.batch_size, seed ^ t as u64, it as u64);
             let (x_pos, labels) = images_to_tensor(&set, &idx, Dequantize::Uniform, device);
+            // Contrastive divergence on the positives under their labels, the chains started
+            // as `chain_starts` says.
+            let cd_step = |x_pos: Tensor<4>, buffer: &mut ReplayBuffer, memory: &mut Memory| {
+                let extra = chain_starts(&x_pos, &labels, s, memory, device);
+                let chains = model.valid();
+                let labels = Some(labels.as_slice());
+                let observer = &mut NoObserver;
+                cd_loss(
+                    &model, &chains, &settings, x_pos, labels, extra, buffer, 0, observer, device,
+                )
+            };
             let (mut loss, healthy, value) = match s.objective {
                 EbmObjective::ContrastiveDivergence => {
-                    let extra = chain_starts(&x_pos, &labels, s, &mut memory, device);
-                    let step = cd_loss(
-                        &model,
-                        &model.valid(),
-                        &settings,
-                        x_pos,
-                        Some(&labels),
-                        extra,
-                        &mut buffer,
-                        0,
-                        &mut NoObserver,
-                        device,
-                    );
+                    let step = cd_step(x_pos, &mut buffer, &mut memory);
                     (e_pos, e_neg) = (step.e_pos, step.e_neg);
                     let healthy = step.healthy(s.energy_limit);
                     (step.loss, healthy, step.value)
@@ -137,19 +136,7 @@ pub fn run_ebm(
                         .iter()
                         .all(|v| v.is_finite() && v.abs() <= s.energy_limit);
                     if s.cd_weight > 0.0 {
-                        let extra = chain_starts(&x_pos, &labels, s, &mut memory, device);
-                        let cd = cd_loss(
-                            &model,
-                            &model.valid(),
-                            &settings,
-                            x_pos,
-                            Some(&labels),
-                            extra,
-                            &mut buffer,
-                            0,
-                            &mut NoObserver,
-                            device,
-                        );
+                        let cd = cd_step(x_pos, &mut buffer, &mut memory);
                         let fine = fine && cd.healthy(s.energy_limit);
                         (step.loss + cd.loss * s.cd_weight, fine, step.value)
                     } else {
