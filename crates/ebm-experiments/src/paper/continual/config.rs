@@ -68,8 +68,8 @@ pub struct EbmSettings {
     pub calibrate: bool,
     /// What each task's step minimises: contrastive divergence with Langevin negatives (the
     /// paper's), or the contrastive-over-classes objective of Li et al. 2020
-    /// ([`super::classes`]), which needs no chain; `sampler`, `replay`, `buffer` and the chain
-    /// starts then serve only its `cd_weight` term, and `memory_per_class` goes unused.
+    /// ([`super::classes`]), which needs no chain: the chain settings (`sampler`, `replay`,
+    /// `buffer`, the chain starts) then serve only its `cd_weight` term.
     #[config(default = "EbmObjective::ContrastiveDivergence")]
     pub objective: EbmObjective,
     /// `CurrentClasses` only: weight of a second cross-entropy of the current images over
