@@ -103,6 +103,29 @@ impl MlpEnergyConfig {
             .with_abs_output(true)
     }
 
+    /// The `depth` hidden layers on `d_in` input features (`d_in -> hidden -> ... -> hidden`,
+    /// initialised as `init` says, with or without spectral norm) and the width of what they
+    /// output. The softmax baselines of the continual experiment build their trunk with it too.
+    pub fn hidden_layers(
+        &self,
+        d_in: usize,
+        spectral_norm: bool,
+        device: &Device,
+    ) -> (Vec<Dense>, usize) {
+        let mut d = d_in;
+        let layers = (0..self.depth)
+            .map(|_| {
+                let layer = DenseConfig::new(d, self.hidden)
+                    .with_spectral_norm(spectral_norm)
+                    .with_init(self.init)
+                    .init(device);
+                d = self.hidden;
+                layer
+            })
+            .collect();
+        (layers, d)
+    }
+
     /// Builds the network on `device`.
     pub fn init(&self, device: &Device) -> MlpEnergy {
         let gated = self.label_gate == Some(true) && self.num_classes.is_some();
@@ -111,17 +134,7 @@ impl MlpEnergyConfig {
         } else {
             self.num_classes.unwrap_or(0)
         };
-        let mut d = self.d_input + appended;
-        let layers = (0..self.depth)
-            .map(|_| {
-                let layer = DenseConfig::new(d, self.hidden)
-                    .with_spectral_norm(self.spectral_norm)
-                    .with_init(self.init)
-                    .init(device);
-                d = self.hidden;
-                layer
-            })
-            .collect();
+        let (layers, d) = self.hidden_layers(self.d_input + appended, self.spectral_norm, device);
         let out = DenseConfig::new(d, 1)
             .with_spectral_norm(false)
             .with_bias(false)

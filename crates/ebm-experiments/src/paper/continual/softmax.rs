@@ -77,17 +77,7 @@ impl SoftmaxNet {
                 }
             }
             ModelConfig::Mlp(trunk) => {
-                let mut d = trunk.d_input;
-                let layers = (0..trunk.depth)
-                    .map(|_| {
-                        let layer = DenseConfig::new(d, trunk.hidden)
-                            .with_spectral_norm(false)
-                            .with_init(trunk.init)
-                            .init(device);
-                        d = trunk.hidden;
-                        layer
-                    })
-                    .collect();
+                let (layers, d) = trunk.hidden_layers(trunk.d_input, false, device);
                 Self {
                     stem: None,
                     blocks: Vec::new(),
