@@ -379,3 +379,63 @@ fn averaged_weights_and_shifted_replays_resume_exactly() {
         probe_energies(&averaged(&straight), &device)
     );
 }
+
+#[test]
+fn the_kl_and_entropy_terms_enter_the_loss_and_move_the_weights() {
+    let _rng = device_rng_lock();
+    let device = Device::flex();
+    let data = embedded_mnist10k();
+    let run = |name: &str, kl: Option<f64>| {
+        let dir = tmp(name);
+        let mut c = tiny().with_iterations(2);
+        c.kl_weight = kl;
+        train(&c, &dir, &data, &device, RunStart::New).unwrap();
+        dir
+    };
+    let (plain, kl) = (run("kl-off", None), run("kl-on", Some(2.0)));
+    let (m0, m1) = (metrics(&plain), metrics(&kl));
+    // Before the first update both runs hold the same weights and draw the same negatives:
+    // the KL term's value is the weight times their mean energy under those weights.
+    assert_eq!((m0[0].e_pos, m0[0].e_neg), (m1[0].e_pos, m1[0].e_neg));
+    let added = m1[0].loss - m0[0].loss;
+    assert!(
+        (added - 2.0 * m0[0].e_neg).abs() < 1e-4 * (1.0 + m0[0].e_neg.abs()),
+        "the term added {added}, the negatives' mean energy is {}",
+        m0[0].e_neg
+    );
+    // Its gradient is not zero: the weights part.
+    let weights = |dir: &Path| {
+        let c = read_config(dir).unwrap();
+        ebm_experiments::run::checkpoint::load(
+            &dir.join("checkpoints/iter-00000002"),
+            c.model.init(&device.clone().autodiff()),
+            c.optimizer.init(),
+            c.replay,
+            &[1, 28, 28],
+        )
+        .unwrap()
+        .model
+    };
+    assert_ne!(
+        probe_energies(&weights(&plain), &device),
+        probe_energies(&weights(&kl), &device)
+    );
+
+    // The entropy term waits for a full buffer (8 samples after the first iteration here),
+    // then changes the loss but not the negatives of that iteration.
+    let run_small = |name: &str, entropy: Option<f64>| {
+        let dir = tmp(name);
+        let mut c = tiny().with_iterations(2);
+        c.replay.capacity = 8;
+        c.entropy_weight = entropy;
+        train(&c, &dir, &data, &device, RunStart::New).unwrap();
+        metrics(&dir)
+    };
+    let (m0, m1) = (
+        run_small("entropy-off", None),
+        run_small("entropy-on", Some(0.3)),
+    );
+    assert_eq!(m0[0].loss, m1[0].loss, "no term before the buffer fills");
+    assert_eq!((m0[1].e_pos, m0[1].e_neg), (m1[1].e_pos, m1[1].e_neg));
+    assert_ne!(m0[1].loss, m1[1].loss, "the term once it is full");
+}

@@ -101,6 +101,26 @@ impl LangevinConfig {
     where
         F: Fn(Tensor<D>) -> Tensor<1> + ?Sized,
     {
+        self.run_keeping_last(energy, x, mask, observer).0
+    }
+
+    /// [`run`](Self::run), also returning the point the last step took its gradient at (after
+    /// that step's noise when `noise_first`; `None` when `steps` is 0): with it the last step
+    /// can be replayed as a function of the weights ([`crate::last_step`]).
+    ///
+    /// # Panics
+    ///
+    /// If `mask` does not have the shape of `x`.
+    pub fn run_keeping_last<const D: usize, F>(
+        &self,
+        energy: &F,
+        x: Tensor<D>,
+        mask: Option<&Tensor<D>>,
+        observer: &mut dyn Observer,
+    ) -> (Tensor<D>, Option<Tensor<D>>)
+    where
+        F: Fn(Tensor<D>) -> Tensor<1> + ?Sized,
+    {
         if let Some(m) = mask {
             assert_eq!(
                 m.dims(),
@@ -123,10 +143,14 @@ impl LangevinConfig {
                 &device,
             )
         };
+        let mut last = None;
         for step in 0..self.steps {
             let start = observer.wants_stats().then(|| x.clone());
             if self.noise_first && self.noise_std > 0.0 {
                 x = x.clone() + masked(noise());
+            }
+            if step + 1 == self.steps {
+                last = Some(x.clone());
             }
             let (e, g) = energy_and_grad(energy, x.clone());
             let grad_stats = start
@@ -150,7 +174,7 @@ impl LangevinConfig {
                 });
             }
         }
-        x
+        (x, last)
     }
 }
 

@@ -2,11 +2,15 @@
 //! experiment: Langevin negatives from the replay buffer under their labels, then the loss
 //! `mean E(x+) - mean E(x-) + l2 * (mean E(x+)^2 + mean E(x-)^2)` on positives and negatives in
 //! one forward (so spectral norm advances once per optimiser step), plus, when asked for, the
-//! classification term of a conditional model in that same forward.
+//! classification term of a conditional model and the KL and entropy terms of Du et al. 2021
+//! in that same forward.
 
 use burn::tensor::{Device, Tensor};
 use ebm_model::{EnergyModel, one_hot};
-use ebm_sampler::{LangevinConfig, Observer, ReplayBuffer, SplitMix64};
+use ebm_sampler::{
+    LangevinConfig, Observer, Outer, ReplayBuffer, SplitMix64, last_step_probe,
+    nearest_log_distance,
+};
 
 use super::loss::cross_entropy;
 use super::model::EnergyNet;
@@ -56,7 +60,27 @@ pub struct CdSettings<'a> {
     /// of classifying the positives by their lowest energy, `-log softmax_y(-E(x+, y))` at
     /// the true label (JEM's `p(y|x)`, Grathwohl et al. 2020). Needs labelled positives.
     pub class_weight: f64,
+    /// Weight of the KL term of Du et al. 2021 (0: none): the energy of the negatives under
+    /// fixed weights, differentiated through the sampler's last step
+    /// ([`ebm_sampler::last_step`]). `chains` must then be the plain copy of `model`.
+    pub kl_weight: f64,
+    /// Weight of the entropy term of Du et al. 2021 (0: none): minus the mean log distance of
+    /// each negative to its nearest neighbour among [`ENTROPY_REFERENCES`] stored samples,
+    /// through the sampler's last step as the KL term ([`ebm_sampler::nearest`]). Off until
+    /// the buffer holds [`ENTROPY_MIN_STORED`] samples (or is full).
+    pub entropy_weight: f64,
 }
+
+/// Reach of the central difference behind the KL and entropy terms: each sample's probe moves
+/// it by an RMS of this much per pixel (pixels in [0, 1]); small against an image, large
+/// against f32 rounding of its energy.
+const PROBE_REACH: f64 = 1e-2;
+
+/// Stored samples the entropy term measures nearest-neighbour distances to (Du et al.: 100).
+pub const ENTROPY_REFERENCES: usize = 100;
+
+/// Stored samples needed before the entropy term starts (Du et al.: 1 000), or a full buffer.
+pub const ENTROPY_MIN_STORED: usize = 1000;
 
 /// Draws chain starts from `buffer` (fresh starts take the positives' labels, continued chains
 /// keep their stored label unless `relabel`), appends the caller's `extra` starts with their
@@ -115,9 +139,39 @@ pub fn cd_loss(
         None => x0,
     };
     let y_neg = neg_labels.as_ref().map(|l| one_hot(l, k, device));
-    let x_neg = settings
+    let chain_energy = |x: Tensor<4>| chains.energy(x, y_neg.clone());
+    // The entropy term's neighbours, drawn before this batch joins the buffer.
+    let stored = buffer.len();
+    let references = (settings.entropy_weight > 0.0
+        && stored >= ENTROPY_MIN_STORED.min(buffer.capacity()))
+    .then(|| {
+        let draw = buffer
+            .draw_stored(ENTROPY_REFERENCES, None)
+            .expect("the buffer holds samples");
+        buffer.to_tensor::<4>(draw, device).0
+    });
+    let (x_neg, last) = settings
         .sampler
-        .run(&|x| chains.energy(x, y_neg.clone()), x0, None, observer);
+        .run_keeping_last(&chain_energy, x0, None, observer);
+    let probe = last.and_then(|from| {
+        let kl = (settings.kl_weight > 0.0)
+            .then(|| Outer::energy(&chain_energy, x_neg.clone()).scaled(settings.kl_weight));
+        let entropy = references
+            .map(|r| nearest_log_distance(x_neg.clone(), r).scaled(-settings.entropy_weight));
+        let outer = match (kl, entropy) {
+            (Some(a), Some(b)) => a.plus(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(last_step_probe(
+            settings.sampler,
+            &chain_energy,
+            from,
+            x_neg.clone(),
+            None,
+            outer,
+            PROBE_REACH,
+        ))
+    });
     buffer.push_tensor(
         x_neg.clone().slice(0..n),
         neg_labels.as_ref().map(|l| &l[..n]),
@@ -130,12 +184,24 @@ pub fn cd_loss(
     if classify.is_some() {
         xs.extend(std::iter::repeat_n(x_pos, k));
     }
+    // The probe points of the KL and entropy terms, two per negative, at the end.
+    let kl_at = if classify.is_some() {
+        (2 + k) * b
+    } else {
+        2 * b
+    };
+    if let Some(p) = &probe {
+        xs.push(p.points.clone());
+    }
     let x_all = Tensor::cat(xs, 0).autodiff();
     let y_all = match (pos_labels, &neg_labels) {
         (Some(p), Some(n)) => {
             let mut all: Vec<usize> = p.iter().chain(n).copied().collect();
             if classify.is_some() {
                 all.extend((0..k).flat_map(|j| std::iter::repeat_n(j, b)));
+            }
+            if probe.is_some() {
+                all.extend(n.iter().chain(n).copied());
             }
             Some(one_hot(&all, k, device).autodiff())
         }
@@ -148,8 +214,11 @@ pub fn cd_loss(
         + (e_pos.clone().powi_scalar(2).mean() + e_neg.clone().powi_scalar(2).mean())
             * settings.l2_coeff;
     if let Some(labels) = classify {
-        let per_class = e.slice(2 * b..(2 + k) * b);
+        let per_class = e.clone().slice(2 * b..(2 + k) * b);
         loss = loss + classification_loss(per_class, labels, k, device) * settings.class_weight;
+    }
+    if let Some(p) = &probe {
+        loss = loss + p.term(e.slice(kl_at..kl_at + 2 * b)).mean();
     }
     CdLoss {
         e_pos: e_pos.mean().into_scalar::<f64>(),

@@ -96,6 +96,22 @@ pub struct TrainConfig {
     /// (IGEBM).
     #[config(default = "None")]
     pub data_starts: Option<f64>,
+    /// Weight of the KL term of Du et al. 2021 beside contrastive divergence: the negatives'
+    /// energy under the weights held fixed, differentiated through the sampler's last step, so
+    /// the weights learn to make a step land lower (`ebm_sampler::last_step`; Du et al. use
+    /// 1). The `loss` column then includes it. Needs the chains to run under the trained
+    /// weights (no `ema_decay`). `None` (also what a run written before this field reads as)
+    /// or 0: none (IGEBM).
+    #[config(default = "None")]
+    pub kl_weight: Option<f64>,
+    /// Weight of the entropy term of Du et al. 2021 (they use 0.3 beside a KL weight of 1):
+    /// minus the mean log distance of each negative to its nearest neighbour among 100 stored
+    /// samples, differentiated through the sampler's last step as the KL term, so the weights
+    /// learn to spread the samples (`ebm_sampler::nearest`). Starts once the buffer holds
+    /// 1 000 samples (or is full); the `loss` column then includes it. Not with `ema_decay`.
+    /// `None` (also what a run written before this field reads as) or 0: none (IGEBM).
+    #[config(default = "None")]
+    pub entropy_weight: Option<f64>,
 }
 
 /// A configuration value outside its valid range.
@@ -164,6 +180,22 @@ impl TrainConfig {
             && !(0.0..1.0).contains(&f)
         {
             return err("data_starts", f.to_string(), "must be in [0, 1)");
+        }
+        for (field, value) in [
+            ("kl_weight", self.kl_weight),
+            ("entropy_weight", self.entropy_weight),
+        ] {
+            let Some(w) = value else { continue };
+            if !(w >= 0.0 && w.is_finite()) {
+                return err(field, w.to_string(), "must be finite and >= 0");
+            }
+            if w > 0.0 && self.ema_decay.is_some() {
+                return err(
+                    field,
+                    w.to_string(),
+                    "differentiates the chains' last step, which must then run under the trained weights: not with ema_decay",
+                );
+            }
         }
         // Both act through the labels: a positive value needs a conditional model.
         for (field, value) in [
@@ -325,6 +357,26 @@ mod tests {
         c.validate().unwrap();
         c.data_starts = Some(1.0);
         assert_eq!(c.validate().unwrap_err().field, "data_starts");
+        let mut c = preset("mnist-10k").unwrap();
+        c.kl_weight = Some(1.0);
+        c.validate().unwrap();
+        c.kl_weight = Some(f64::NAN);
+        assert_eq!(c.validate().unwrap_err().field, "kl_weight");
+        c.kl_weight = Some(1.0);
+        c.ema_decay = Some(0.99);
+        let e = c.validate().unwrap_err();
+        assert!(e.field == "kl_weight" && e.why.contains("ema_decay"), "{e}");
+        c.kl_weight = None;
+        c.entropy_weight = Some(0.3);
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.field == "entropy_weight" && e.why.contains("ema_decay"),
+            "{e}"
+        );
+        c.ema_decay = None;
+        c.validate().unwrap();
+        c.entropy_weight = Some(-1.0);
+        assert_eq!(c.validate().unwrap_err().field, "entropy_weight");
         for name in crate::run::presets::PRESETS {
             preset(name).unwrap().validate().unwrap();
         }

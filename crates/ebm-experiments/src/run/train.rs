@@ -149,6 +149,8 @@ pub fn train(
         relabel: false,
         augment_shift: config.augment_shift,
         class_weight: config.class_weight.unwrap_or(0.0),
+        kl_weight: config.kl_weight.unwrap_or(0.0),
+        entropy_weight: config.entropy_weight.unwrap_or(0.0),
     };
     let mut last_negatives: Option<Tensor<4>> = None;
     // Training seconds of this invocation, for `time_limit_secs`.

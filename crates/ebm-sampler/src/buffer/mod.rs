@@ -163,6 +163,11 @@ impl ReplayBuffer {
         self.len
     }
 
+    /// Most samples it holds.
+    pub fn capacity(&self) -> usize {
+        self.config.capacity
+    }
+
     /// Whether nothing is stored yet.
     pub fn is_empty(&self) -> bool {
         self.len == 0

@@ -83,6 +83,11 @@ pub struct EbmSettings {
     /// the task's classes apart. 0: the objective alone.
     #[config(default = 0.0)]
     pub cd_weight: f64,
+    /// Weight of the KL term of Du et al. 2021 in the contrastive divergence (the negatives'
+    /// energy differentiated through the sampler's last step; `TrainConfig::kl_weight`); under
+    /// `CurrentClasses` it is scaled by `cd_weight` with the rest of that term. 0: none.
+    #[config(default = 0.0)]
+    pub kl_weight: f64,
 }
 
 /// The objective an [`EbmSettings`] trains each task with.
@@ -294,6 +299,10 @@ impl EbmSettings {
         anyhow::ensure!(e.anchor >= 0.0, "{name}.anchor must not be negative");
         anyhow::ensure!(e.cd_weight >= 0.0, "{name}.cd_weight must not be negative");
         anyhow::ensure!(
+            e.kl_weight >= 0.0 && e.kl_weight.is_finite(),
+            "{name}.kl_weight must be finite and not negative"
+        );
+        anyhow::ensure!(
             e.cd_weight == 0.0 || e.objective == EbmObjective::CurrentClasses,
             "{name}.cd_weight adds contrastive divergence to objective CurrentClasses; objective ContrastiveDivergence is that term alone"
         );
@@ -341,5 +350,11 @@ mod tests {
         c.ebm.cd_weight = 0.05;
         let err = c.validate().unwrap_err().to_string();
         assert!(err.contains("ebm.cd_weight"), "{err}");
+        c.ebm.cd_weight = 0.0;
+        c.ebm.kl_weight = f64::INFINITY;
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("ebm.kl_weight"), "{err}");
+        c.ebm.kl_weight = 1.0;
+        c.validate().unwrap();
     }
 }

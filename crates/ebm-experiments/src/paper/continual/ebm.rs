@@ -73,6 +73,8 @@ pub fn run_ebm(
         relabel: s.buffer == BufferPolicy::Relabel,
         augment_shift: 0,
         class_weight: 0.0,
+        kl_weight: s.kl_weight,
+        entropy_weight: 0.0,
     };
     let new_buffer = |task: usize| {
         ReplayBuffer::new(
