@@ -104,9 +104,9 @@ impl LangevinConfig {
         self.run_keeping_last(energy, x, mask, observer).0
     }
 
-    /// [`run`](Self::run), also returning the point the last step took its gradient at (after
-    /// that step's noise when `noise_first`; `None` when `steps` is 0): with it the last step
-    /// can be replayed as a function of the weights ([`crate::last_step`]).
+    /// [`run`](Self::run), also returning the last step's [`LastStep`] (`None` when `steps` is
+    /// 0): with it the last step can be replayed as a function of the weights
+    /// ([`crate::last_step`]).
     ///
     /// # Panics
     ///
@@ -117,7 +117,7 @@ impl LangevinConfig {
         x: Tensor<D>,
         mask: Option<&Tensor<D>>,
         observer: &mut dyn Observer,
-    ) -> (Tensor<D>, Option<Tensor<D>>)
+    ) -> (Tensor<D>, Option<LastStep<D>>)
     where
         F: Fn(Tensor<D>) -> Tensor<1> + ?Sized,
     {
@@ -149,10 +149,13 @@ impl LangevinConfig {
             if self.noise_first && self.noise_std > 0.0 {
                 x = x.clone() + masked(noise());
             }
-            if step + 1 == self.steps {
-                last = Some(x.clone());
-            }
             let (e, g) = energy_and_grad(energy, x.clone());
+            if step + 1 == self.steps {
+                last = Some(LastStep {
+                    from: x.clone(),
+                    grad: g.clone(),
+                });
+            }
             let grad_stats = start
                 .is_some()
                 .then(|| g.clone().abs().mean().into_scalar::<f64>());
@@ -176,6 +179,15 @@ impl LangevinConfig {
         }
         (x, last)
     }
+}
+
+/// The last step of a chain, as [`LangevinConfig::run_keeping_last`] returns it.
+#[derive(Clone, Debug)]
+pub struct LastStep<const D: usize> {
+    /// The point the step took its gradient at (after that step's noise when `noise_first`).
+    pub from: Tensor<D>,
+    /// The energy's input gradient there, before the bound.
+    pub grad: Tensor<D>,
 }
 
 /// Applies a gradient bound; per-sample for [`GradClip::L2Norm`].

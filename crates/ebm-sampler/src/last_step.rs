@@ -23,7 +23,7 @@
 use burn::tensor::Tensor;
 
 use crate::grad::energy_and_grad;
-use crate::langevin::{GradClip, LangevinConfig};
+use crate::langevin::{GradClip, LangevinConfig, LastStep};
 
 /// A loss on the chain's samples `x_K`, per sample: its value `[n]` and its gradient with
 /// respect to each sample (the shape of `x_K`), both on the plain device.
@@ -94,24 +94,20 @@ impl<const D: usize> LastStepProbe<D> {
     }
 }
 
-/// The probe of a chain's last step under `config`: `from` is the point that step took its
-/// gradient at and `to` the sample it returned ([`LangevinConfig::run_keeping_last`]), `energy`
-/// the network the chain ran under, on the plain device, `mask` the chain's inpainting mask
-/// (elements it keeps fixed have no gradient), `outer` the loss on `to`. `h` sets the
-/// difference's reach: each sample's `ε` moves it by an RMS of `h` per element.
-pub fn last_step_probe<const D: usize, F>(
+/// The probe of a chain's last step under `config`: `last` is that step as
+/// [`LangevinConfig::run_keeping_last`] returns it and `to` the sample it gave, `mask` the
+/// chain's inpainting mask (elements it keeps fixed have no gradient), `outer` the loss on
+/// `to`. `h` sets the difference's reach: each sample's `ε` moves it by an RMS of `h` per
+/// element.
+pub fn last_step_probe<const D: usize>(
     config: &LangevinConfig,
-    energy: &F,
-    from: Tensor<D>,
+    last: LastStep<D>,
     to: Tensor<D>,
     mask: Option<&Tensor<D>>,
     outer: Outer<D>,
     h: f64,
-) -> LastStepProbe<D>
-where
-    F: Fn(Tensor<D>) -> Tensor<1> + ?Sized,
-{
-    let from = from.without_autodiff();
+) -> LastStepProbe<D> {
+    let from = last.from.without_autodiff();
     let to = to.without_autodiff();
     let n = from.dims()[0];
     let mut u = outer.grad.without_autodiff();
@@ -124,8 +120,7 @@ where
         u = u * inside;
     }
     if let Some(bound) = config.grad_clip {
-        let (_, g) = energy_and_grad(energy, from.clone());
-        u = clip_transpose(u, g, bound);
+        u = clip_transpose(u, last.grad.without_autodiff(), bound);
     }
     let rms = flat(u.clone()).powi_scalar(2).mean_dim(1).sqrt(); // [n, 1]
     let eps = rms.clamp_min(1e-12).recip() * h; // [n, 1]
@@ -215,11 +210,11 @@ mod tests {
         let theta = [0.8f32, -0.5, 1.3, 0.6];
         let x0 = tensor(x0, [3, 4], &device);
         let plain = energy(tensor(&theta, [4], &device));
-        let (to, from) = config.run_keeping_last(&plain, x0.clone(), None, &mut NoObserver);
-        let from = from.expect("one step");
-        assert_eq!(values(from.clone()), values(x0.clone()));
+        let (to, last) = config.run_keeping_last(&plain, x0.clone(), None, &mut NoObserver);
+        let last = last.expect("one step");
+        assert_eq!(values(last.from.clone()), values(x0.clone()));
         let outer = Outer::energy(&plain, to.clone());
-        let probe = last_step_probe(&config, &plain, from, to.clone(), None, outer, 1e-3);
+        let probe = last_step_probe(&config, last, to.clone(), None, outer, 1e-3);
 
         let theta_ad = tensor(&theta, [4], &device).autodiff().require_grad();
         let points = probe.points.clone().autodiff();
@@ -287,9 +282,9 @@ mod tests {
             .with_clamp(Some((0.0, 1.0)));
         let push_up = |x: Tensor<2>| x.sum_dim(1).reshape([2]) * -2.0;
         let x0 = Tensor::<2>::zeros([2, 3], &device);
-        let (to, from) = config.run_keeping_last(&push_up, x0, None, &mut NoObserver);
+        let (to, last) = config.run_keeping_last(&push_up, x0, None, &mut NoObserver);
         let outer = Outer::energy(&push_up, to.clone());
-        let probe = last_step_probe(&config, &push_up, from.unwrap(), to, None, outer, 1e-3);
+        let probe = last_step_probe(&config, last.unwrap(), to, None, outer, 1e-3);
         let (plus, minus) = (probe.points.clone().slice(0..2), probe.points.slice(2..4));
         assert_eq!(values(plus), values(minus), "no direction left to probe");
     }

@@ -37,7 +37,7 @@ pub mod rng;
 
 pub use buffer::{BufferError, Draw, InitDistribution, ReplayBuffer, ReplayConfig};
 pub use grad::energy_and_grad;
-pub use langevin::{GradClip, LangevinConfig};
+pub use langevin::{GradClip, LangevinConfig, LastStep};
 pub use last_step::{LastStepProbe, Outer, last_step_probe};
 pub use mcmc::{HmcConfig, MalaConfig};
 pub use mppi::{MppiConfig, MppiNoise};

@@ -141,9 +141,8 @@ pub fn cd_loss(
     let y_neg = neg_labels.as_ref().map(|l| one_hot(l, k, device));
     let chain_energy = |x: Tensor<4>| chains.energy(x, y_neg.clone());
     // The entropy term's neighbours, drawn before this batch joins the buffer.
-    let stored = buffer.len();
     let references = (settings.entropy_weight > 0.0
-        && stored >= ENTROPY_MIN_STORED.min(buffer.capacity()))
+        && buffer.len() >= ENTROPY_MIN_STORED.min(buffer.capacity()))
     .then(|| {
         let draw = buffer
             .draw_stored(ENTROPY_REFERENCES, None)
@@ -153,7 +152,7 @@ pub fn cd_loss(
     let (x_neg, last) = settings
         .sampler
         .run_keeping_last(&chain_energy, x0, None, observer);
-    let probe = last.and_then(|from| {
+    let probe = last.and_then(|last| {
         let kl = (settings.kl_weight > 0.0)
             .then(|| Outer::energy(&chain_energy, x_neg.clone()).scaled(settings.kl_weight));
         let entropy = references
@@ -164,8 +163,7 @@ pub fn cd_loss(
         };
         Some(last_step_probe(
             settings.sampler,
-            &chain_energy,
-            from,
+            last,
             x_neg.clone(),
             None,
             outer,
@@ -185,11 +183,7 @@ pub fn cd_loss(
         xs.extend(std::iter::repeat_n(x_pos, k));
     }
     // The probe points of the KL and entropy terms, two per negative, at the end.
-    let kl_at = if classify.is_some() {
-        (2 + k) * b
-    } else {
-        2 * b
-    };
+    let kl_at: usize = xs.iter().map(|x| x.dims()[0]).sum();
     if let Some(p) = &probe {
         xs.push(p.points.clone());
     }
