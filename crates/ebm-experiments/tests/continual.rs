@@ -3,6 +3,7 @@
 
 use ebm_experiments::data::embedded_mnist10k;
 use ebm_experiments::paper::continual::config::split_mnist_tasks;
+use ebm_experiments::paper::continual::ebm::member_seed;
 use ebm_experiments::paper::continual::report::ContinualReport;
 use ebm_experiments::paper::continual::{
     ContinualConfig, ContinualData, load_split_mnist, run_continual,
@@ -272,4 +273,45 @@ fn the_cd_term_of_ebm_classes_takes_part_in_training() {
     // Both learn the task; the term moves the energies (it would not if it were dropped).
     assert!(plain > 0.8 && with_cd > 0.8, "{plain} {with_cd}");
     assert_ne!(plain_e, cd_e);
+}
+
+#[test]
+fn an_ensemble_sums_its_members_energies() {
+    let _rng = ebm_experiments::testing::device_rng_lock();
+    let data = embedded_with_test_images(300);
+    let device = burn::tensor::Device::flex();
+    let methods = vec!["ebm-classes".to_string()];
+    let run = |members: usize, seed: u64| {
+        let mut config = ContinualConfig::toy(1, 20);
+        config.ebm_classes.members = members;
+        let out = std::env::temp_dir().join(format!(
+            "ebm-continual-m{members}-{seed}-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&out).unwrap();
+        let report = run_continual(&config, &data, &[seed], &methods, &out, &device, "t").unwrap();
+        std::fs::remove_dir_all(&out).unwrap();
+        report.methods[0].runs[0].clone()
+    };
+    let first = run(1, 0);
+    let second = run(1, member_seed(0, 1));
+    let both = run(2, 0);
+    let energy = |r: &ebm_experiments::paper::continual::report::SeedRun| {
+        r.energies.as_ref().unwrap()[0].test_class_energy[0].clone()
+    };
+    let (e1, e2, e12) = (energy(&first), energy(&second), energy(&both));
+    // The members are two different networks, and the ensemble records their mean energies.
+    assert_ne!(e1, e2);
+    for c in 0..e12.len() {
+        let mean = (e1[c] + e2[c]) / 2.0;
+        assert!(
+            (e12[c] - mean).abs() < 1e-6,
+            "class {c}: {} against {mean}",
+            e12[c]
+        );
+    }
+    assert!(both.matrix[0][0] > 0.8, "{:?}", both.matrix);
+    let mut bad = ContinualConfig::toy(1, 20);
+    bad.ebm_classes.members = 0;
+    assert!(bad.validate().unwrap_err().to_string().contains("members"));
 }

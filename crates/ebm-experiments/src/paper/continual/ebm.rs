@@ -6,7 +6,8 @@
 //! real images, and with `BufferPolicy::Reset` none of its samples either). Classification is
 //! the lowest energy over all classes. Off by default, measured as variants: an anchor on
 //! earlier classes and extra chain starts from own samples kept of them ([`Memory`]), and
-//! per-class energy offsets (`EbmSettings::calibrate`).
+//! per-class energy offsets (`EbmSettings::calibrate`). A seed may train several networks
+//! (`EbmSettings::members`), which classify together by their summed energies.
 
 use anyhow::{Result, bail};
 use burn::module::Module;
@@ -18,7 +19,7 @@ use ebm_sampler::{NoObserver, ReplayBuffer};
 
 use super::classes::{ClassesObjective, current_classes_loss};
 use super::config::{BufferPolicy, ContinualConfig, EbmObjective, EbmSettings};
-use super::matrix::{predict_all, task_accuracies};
+use super::matrix::task_accuracies;
 use super::memory::Memory;
 use crate::data::Splits;
 use crate::run::cd_step::{CdSettings, cd_loss};
@@ -51,15 +52,106 @@ pub struct EbmOutcome {
 }
 
 /// Trains one seed's EBM with settings `s` (`config.ebm` or `config.ebm_classes`) through
-/// `config.tasks`; `report` is called after each task.
+/// `config.tasks`: `s.members` networks one after another, each with its own seed (member 0
+/// with `seed` itself), classified by the sum of their energies. `report(member, task, row)`
+/// is called after each task of each member with that member's own accuracies.
 pub fn run_ebm(
     config: &ContinualConfig,
     s: &EbmSettings,
     data: &Splits,
     seed: u64,
     device: &Device,
-    report: &mut dyn FnMut(usize, &[f64]),
+    report: &mut dyn FnMut(usize, usize, &[f64]),
 ) -> Result<EbmOutcome> {
+    let mut members = Vec::with_capacity(s.members);
+    for m in 0..s.members {
+        let mut say = |t: usize, row: &[f64]| report(m, t, row);
+        members.push(train_member(
+            config,
+            s,
+            data,
+            member_seed(seed, m),
+            device,
+            &mut say,
+        )?);
+    }
+    Ok(combine(&members, &data.test.labels, &config.tasks))
+}
+
+/// The seed of ensemble member `m` of seed `seed`: `seed` itself for member 0, so that one
+/// member is the single network; distinct from every other seed below 2^48 and from the
+/// task-indexed seeds derived inside a run.
+pub fn member_seed(seed: u64, m: usize) -> u64 {
+    seed ^ ((m as u64) << 48)
+}
+
+/// What one member leaves after each task.
+#[derive(Clone)]
+struct MemberTask {
+    /// `E(x, y) - b_y` of every test image (rows) under every class (columns).
+    scores: Vec<Vec<f64>>,
+    /// The task's record, for this member alone.
+    energies: TaskEnergies,
+}
+
+/// The ensemble's matrix and energies: after each task, every test image goes to the class of
+/// the lowest summed score; the energies are the members' means.
+fn combine(members: &[Vec<MemberTask>], labels: &[u16], tasks: &[Vec<usize>]) -> EbmOutcome {
+    let k = members.len().max(1) as f64;
+    let (mut matrix, mut energies) = (Vec::new(), Vec::new());
+    for t in 0..members.first().map_or(0, Vec::len) {
+        let at: Vec<&MemberTask> = members.iter().map(|m| &m[t]).collect();
+        let first = &at[0];
+        let summed: Vec<Vec<f64>> = (0..first.scores.len())
+            .map(|i| {
+                (0..first.scores[i].len())
+                    .map(|c| at.iter().map(|m| m.scores[i][c]).sum())
+                    .collect()
+            })
+            .collect();
+        let pred: Vec<usize> = summed.iter().map(|row| lowest(row)).collect();
+        matrix.push(task_accuracies(&pred, labels, tasks));
+        let mean =
+            |f: &dyn Fn(&TaskEnergies) -> f64| at.iter().map(|m| f(&m.energies)).sum::<f64>() / k;
+        let e = &first.energies;
+        energies.push(TaskEnergies {
+            e_pos: mean(&|e| e.e_pos),
+            e_neg: mean(&|e| e.e_neg),
+            test_class_energy: (0..e.test_class_energy.len())
+                .map(|j| {
+                    (0..e.test_class_energy[j].len())
+                        .map(|c| mean(&|e| e.test_class_energy[j][c]))
+                        .collect()
+                })
+                .collect(),
+            offsets: (0..e.offsets.len())
+                .map(|c| mean(&|e| f64::from(e.offsets[c])) as f32)
+                .collect(),
+        });
+    }
+    EbmOutcome { matrix, energies }
+}
+
+/// The index of the smallest value, the first of equal ones.
+fn lowest(row: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v < row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Trains one network through `config.tasks`; `report` is called after each task.
+fn train_member(
+    config: &ContinualConfig,
+    s: &EbmSettings,
+    data: &Splits,
+    seed: u64,
+    device: &Device,
+    report: &mut dyn FnMut(usize, &[f64]),
+) -> Result<Vec<MemberTask>> {
     let classes = s.model.num_classes().unwrap_or(10);
     let train_device = device.clone().autodiff();
     device.seed(seed);
@@ -85,7 +177,7 @@ pub fn run_ebm(
         )
     };
     let mut buffer = new_buffer(0);
-    let (mut matrix, mut energies) = (Vec::new(), Vec::new());
+    let mut tasks = Vec::new();
     let capacity = s.memory_per_class * classes;
     let mut offsets = vec![0.0f32; classes];
     let mut memory = Memory::new(capacity, &shape, classes, seed ^ 0x3e3e);
@@ -165,18 +257,21 @@ pub fn run_ebm(
         }
         // Without calibration every offset is 0, and so is their mean.
         let used = level_of_untrained(&offsets, &config.tasks[..=t]);
-        let (row, test_class_energy) = evaluate(&plain, classes, config, data, &used, device);
+        let (scores, test_class_energy) = evaluate(&plain, classes, config, data, &used, device);
         memory.end_task(plain, &mut buffer, task, s.memory_per_class);
-        report(t, &row);
-        matrix.push(row);
-        energies.push(TaskEnergies {
-            e_pos,
-            e_neg,
-            test_class_energy,
-            offsets: used,
+        let pred: Vec<usize> = scores.iter().map(|row| lowest(row)).collect();
+        report(t, &task_accuracies(&pred, &data.test.labels, &config.tasks));
+        tasks.push(MemberTask {
+            scores,
+            energies: TaskEnergies {
+                e_pos,
+                e_neg,
+                test_class_energy,
+                offsets: used,
+            },
         });
     }
-    Ok(EbmOutcome { matrix, energies })
+    Ok(tasks)
 }
 
 /// Chain starts besides the replay buffer's, at the end of the batch: `memory_starts` of
@@ -256,8 +351,8 @@ fn class_level(
     plain.energy(x, Some(y)).mean().into_scalar::<f32>()
 }
 
-/// Per-task accuracies by the lowest class energy, and the mean class energies of each
-/// task's test images.
+/// The scores `E(x, y) - b_y` of every test image under every class, and the mean class
+/// energies (without offsets) of each task's test images.
 fn evaluate(
     plain: &EnergyNet,
     classes: usize,
@@ -265,26 +360,19 @@ fn evaluate(
     data: &Splits,
     offsets: &[f32],
     device: &Device,
-) -> (Vec<f64>, Vec<Vec<f64>>) {
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let test = &data.test;
-    let energies = std::cell::RefCell::new(vec![vec![0.0; classes]; test.len()]);
-    let next = std::cell::Cell::new(0usize);
-    let b = Tensor::<1>::from_floats(offsets, device).unsqueeze_dim::<2>(0);
-    let pred = predict_all(test, config.eval_batch, device, &|x| {
-        let e = plain.class_energies(x);
-        let rows = e.clone().into_data().convert::<f32>().try_to_vec::<f32>();
-        let rows = rows.expect("energies");
-        let mut energies = energies.borrow_mut();
-        for r in rows.chunks(classes) {
-            let i = next.get();
-            for (e, &v) in energies[i].iter_mut().zip(r) {
-                *e = f64::from(v);
-            }
-            next.set(i + 1);
-        }
-        (e - b.clone()).argmin(1).squeeze_dim(1)
-    });
-    let per_image = energies.into_inner();
+    let all: Vec<usize> = (0..test.len()).collect();
+    let mut per_image = Vec::with_capacity(test.len());
+    for chunk in all.chunks(config.eval_batch.max(1)) {
+        let (x, _) = images_to_tensor(test, chunk, Dequantize::None, device);
+        let rows = plain.class_energies(x).into_data().convert::<f32>();
+        let rows = rows.try_to_vec::<f32>().expect("energies");
+        per_image.extend(
+            rows.chunks(classes)
+                .map(|r| r.iter().map(|&v| f64::from(v)).collect::<Vec<f64>>()),
+        );
+    }
     let table = config
         .tasks
         .iter()
@@ -301,7 +389,16 @@ fn evaluate(
                 .collect()
         })
         .collect();
-    (task_accuracies(&pred, &test.labels, &config.tasks), table)
+    let scores = per_image
+        .into_iter()
+        .map(|row| {
+            row.iter()
+                .zip(offsets)
+                .map(|(e, &b)| e - f64::from(b))
+                .collect()
+        })
+        .collect();
+    (scores, table)
 }
 
 #[cfg(test)]
@@ -357,6 +454,45 @@ mod tests {
             (got[2] - 0.4).abs() < 1e-6 && (got[3] - 0.5).abs() < 1e-6,
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn the_ensemble_classifies_by_the_summed_scores() {
+        let task = |scores: Vec<Vec<f64>>, e_pos: f64| MemberTask {
+            scores,
+            energies: TaskEnergies {
+                e_pos,
+                e_neg: 0.0,
+                test_class_energy: vec![vec![e_pos, 0.0]],
+                offsets: vec![0.0, 2.0 * e_pos as f32],
+            },
+        };
+        // Three test images of classes 0, 1, 1 in one task {0, 1}. Member a is sure of image
+        // 0 and wrong on image 1 by a little; member b is wrong on image 0 by a little and
+        // sure of image 1. Image 2 both get wrong.
+        let a = vec![task(
+            vec![vec![-5.0, 0.0], vec![-0.5, 0.0], vec![0.0, 1.0]],
+            1.0,
+        )];
+        let b = vec![task(
+            vec![vec![0.5, 0.0], vec![0.0, -5.0], vec![0.0, 1.0]],
+            3.0,
+        )];
+        let labels = [0u16, 1, 1];
+        let tasks = vec![vec![0, 1]];
+        let alone = |m: &[MemberTask]| combine(&[m.to_vec()], &labels, &tasks);
+        assert_eq!(alone(&a).matrix, vec![vec![1.0 / 3.0]]);
+        assert_eq!(alone(&b).matrix, vec![vec![1.0 / 3.0]]);
+        let both = combine(&[a, b], &labels, &tasks);
+        assert_eq!(both.matrix, vec![vec![2.0 / 3.0]]);
+        // The record is the members' mean.
+        let e = &both.energies[0];
+        assert_eq!((e.e_pos, e.test_class_energy[0][0]), (2.0, 2.0));
+        assert_eq!(e.offsets, vec![0.0, 4.0]);
+        // Ties go to the first class, as an argmin.
+        assert_eq!(lowest(&[1.0, 0.0, 0.0]), 1);
+        assert_eq!(member_seed(7, 0), 7);
+        assert_ne!(member_seed(7, 1), member_seed(8, 1));
     }
 
     #[test]

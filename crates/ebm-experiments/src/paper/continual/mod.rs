@@ -116,11 +116,17 @@ pub fn run_continual(
                     } else {
                         &config.ebm_classes
                     };
-                    let mut say = |t: usize, row: &[f64]| {
+                    let members = settings.members;
+                    let mut say = |m: usize, t: usize, row: &[f64]| {
                         let row: Vec<String> =
                             row.iter().map(|a| format!("{:.1}", 100.0 * a)).collect();
+                        let who = if members > 1 {
+                            format!("seed {seed} member {}/{members}", m + 1)
+                        } else {
+                            format!("seed {seed}")
+                        };
                         eprintln!(
-                            "  {name} seed {seed}: after task {t} ({:.0} s): [{}]",
+                            "  {name} {who}: after task {t} ({:.0} s): [{}]",
                             t0.elapsed().as_secs_f64(),
                             row.join(" ")
                         );
@@ -178,7 +184,17 @@ pub fn run_continual(
                 published(97.94, 0.03, "Hsu et al. 2018"),
             ),
         };
-        results.push(MethodResult::new(name, description, runs, paper));
+        let members = match *name {
+            "ebm" => config.ebm.members,
+            "ebm-classes" => config.ebm_classes.members,
+            _ => 1,
+        };
+        let description = if members > 1 {
+            format!("{description}, ensemble of {members} networks (energies summed)")
+        } else {
+            description.to_string()
+        };
+        results.push(MethodResult::new(name, &description, runs, paper));
     }
     let report = ContinualReport {
         dataset: data.name.clone(),
