@@ -2,9 +2,9 @@
 //! baseline, two seeds, in seconds.
 
 use ebm_experiments::data::embedded_mnist10k;
-use ebm_experiments::paper::continual::config::split_mnist_tasks;
+use ebm_experiments::paper::continual::config::{EbmSettings, split_mnist_tasks};
 use ebm_experiments::paper::continual::ebm::member_seed;
-use ebm_experiments::paper::continual::report::ContinualReport;
+use ebm_experiments::paper::continual::report::{ContinualReport, SeedRun};
 use ebm_experiments::paper::continual::{
     ContinualConfig, ContinualData, load_split_mnist, run_continual,
 };
@@ -246,60 +246,53 @@ fn the_command_writes_json_heat_maps_and_the_table() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// One seed of `ebm-classes` alone on one task at toy size, `change` applied to its settings.
+fn one_classes_run(
+    data: &ContinualData,
+    seed: u64,
+    tag: &str,
+    change: impl FnOnce(&mut EbmSettings),
+) -> SeedRun {
+    let mut config = ContinualConfig::toy(1, 20);
+    change(&mut config.ebm_classes);
+    let out = std::env::temp_dir().join(format!("ebm-continual-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let device = burn::tensor::Device::flex();
+    let methods = ["ebm-classes".to_string()];
+    let report = run_continual(&config, data, &[seed], &methods, &out, &device, "test").unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+    report.methods[0].runs[0].clone()
+}
+
+/// The mean energy of task 0's test images under each class, after the first task.
+fn first_task_energies(run: &SeedRun) -> Vec<f64> {
+    run.energies.as_ref().unwrap()[0].test_class_energy[0].clone()
+}
+
 #[test]
 fn the_cd_term_of_ebm_classes_takes_part_in_training() {
     let _rng = ebm_experiments::testing::device_rng_lock();
     let data = embedded_with_test_images(300);
-    let device = burn::tensor::Device::flex();
-    let methods = vec!["ebm-classes".to_string()];
-    let run = |cd_weight: f64| {
-        let mut config = ContinualConfig::toy(1, 20);
-        config.ebm_classes.cd_weight = cd_weight;
-        let out = std::env::temp_dir().join(format!(
-            "ebm-continual-cd{cd_weight}-{}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&out).unwrap();
-        let report = run_continual(&config, &data, &[0], &methods, &out, &device, "test").unwrap();
-        std::fs::remove_dir_all(&out).unwrap();
-        let run = report.methods[0].runs[0].clone();
-        (
-            run.matrix[0][0],
-            run.energies.unwrap()[0].test_class_energy.clone(),
-        )
-    };
-    let (plain, plain_e) = run(0.0);
-    let (with_cd, cd_e) = run(0.05);
+    let plain = one_classes_run(&data, 0, "cd0", |s| s.cd_weight = 0.0);
+    let with_cd = one_classes_run(&data, 0, "cd0.05", |s| s.cd_weight = 0.05);
     // Both learn the task; the term moves the energies (it would not if it were dropped).
-    assert!(plain > 0.8 && with_cd > 0.8, "{plain} {with_cd}");
-    assert_ne!(plain_e, cd_e);
+    let (a, b) = (plain.matrix[0][0], with_cd.matrix[0][0]);
+    assert!(a > 0.8 && b > 0.8, "{a} {b}");
+    assert_ne!(first_task_energies(&plain), first_task_energies(&with_cd));
 }
 
 #[test]
 fn an_ensemble_sums_its_members_energies() {
     let _rng = ebm_experiments::testing::device_rng_lock();
     let data = embedded_with_test_images(300);
-    let device = burn::tensor::Device::flex();
-    let methods = vec!["ebm-classes".to_string()];
-    let run = |members: usize, seed: u64| {
-        let mut config = ContinualConfig::toy(1, 20);
-        config.ebm_classes.members = members;
-        let out = std::env::temp_dir().join(format!(
-            "ebm-continual-m{members}-{seed}-{}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&out).unwrap();
-        let report = run_continual(&config, &data, &[seed], &methods, &out, &device, "t").unwrap();
-        std::fs::remove_dir_all(&out).unwrap();
-        report.methods[0].runs[0].clone()
-    };
-    let first = run(1, 0);
-    let second = run(1, member_seed(0, 1));
-    let both = run(2, 0);
-    let energy = |r: &ebm_experiments::paper::continual::report::SeedRun| {
-        r.energies.as_ref().unwrap()[0].test_class_energy[0].clone()
-    };
-    let (e1, e2, e12) = (energy(&first), energy(&second), energy(&both));
+    let first = one_classes_run(&data, 0, "m1-0", |s| s.members = 1);
+    let second = one_classes_run(&data, member_seed(0, 1), "m1-1", |s| s.members = 1);
+    let both = one_classes_run(&data, 0, "m2", |s| s.members = 2);
+    let (e1, e2, e12) = (
+        first_task_energies(&first),
+        first_task_energies(&second),
+        first_task_energies(&both),
+    );
     // The members are two different networks, and the ensemble records their mean energies.
     assert_ne!(e1, e2);
     for c in 0..e12.len() {
