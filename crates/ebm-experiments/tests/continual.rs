@@ -3,7 +3,7 @@
 
 use ebm_experiments::data::embedded_mnist10k;
 use ebm_experiments::paper::continual::config::{EbmSettings, split_mnist_tasks};
-use ebm_experiments::paper::continual::ebm::member_seed;
+use ebm_experiments::paper::continual::ensemble::member_seed;
 use ebm_experiments::paper::continual::report::{ContinualReport, SeedRun};
 use ebm_experiments::paper::continual::{
     ContinualConfig, ContinualData, load_split_mnist, run_continual,

@@ -9,6 +9,7 @@
 pub mod classes;
 pub mod config;
 pub mod ebm;
+pub mod ensemble;
 pub mod matrix;
 pub mod memory;
 pub mod report;
