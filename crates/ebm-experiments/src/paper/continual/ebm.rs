@@ -19,8 +19,8 @@ use ebm_sampler::{NoObserver, ReplayBuffer};
 
 use super::classes::{ClassesObjective, current_classes_loss};
 use super::config::{BufferPolicy, ContinualConfig, EbmObjective, EbmSettings};
-use super::ensemble::{MemberTask, combine, lowest, member_seed};
-use super::matrix::task_accuracies;
+use super::ensemble::{MemberTask, accuracies, combine, member_seed};
+use super::matrix::batches;
 use super::memory::Memory;
 use crate::data::Splits;
 use crate::run::cd_step::{CdSettings, cd_loss};
@@ -195,8 +195,7 @@ fn train_member(
         let used = level_of_untrained(&offsets, &config.tasks[..=t]);
         let (scores, test_class_energy) = evaluate(&plain, classes, config, data, &used, device);
         memory.end_task(plain, &mut buffer, task, s.memory_per_class);
-        let pred: Vec<usize> = scores.iter().map(|row| lowest(row)).collect();
-        report(t, &task_accuracies(&pred, &data.test.labels, &config.tasks));
+        report(t, &accuracies(&scores, &data.test.labels, &config.tasks));
         tasks.push(MemberTask {
             scores,
             energies: TaskEnergies {
@@ -298,10 +297,8 @@ fn evaluate(
     device: &Device,
 ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let test = &data.test;
-    let all: Vec<usize> = (0..test.len()).collect();
     let mut per_image = Vec::with_capacity(test.len());
-    for chunk in all.chunks(config.eval_batch.max(1)) {
-        let (x, _) = images_to_tensor(test, chunk, Dequantize::None, device);
+    for x in batches(test, config.eval_batch, device) {
         let rows = plain.class_energies(x).into_data().convert::<f32>();
         let rows = rows.try_to_vec::<f32>().expect("energies");
         per_image.extend(

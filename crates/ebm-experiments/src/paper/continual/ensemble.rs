@@ -40,8 +40,7 @@ pub(super) fn combine(
                     .collect()
             })
             .collect();
-        let pred: Vec<usize> = summed.iter().map(|row| lowest(row)).collect();
-        matrix.push(task_accuracies(&pred, labels, tasks));
+        matrix.push(accuracies(&summed, labels, tasks));
         let mean =
             |f: &dyn Fn(&TaskEnergies) -> f64| at.iter().map(|m| f(&m.energies)).sum::<f64>() / k;
         let e = &first.energies;
@@ -61,6 +60,13 @@ pub(super) fn combine(
         });
     }
     EbmOutcome { matrix, energies }
+}
+
+/// Per-task accuracies of classifying each image (a row of `scores`, one column per class) by
+/// its lowest score.
+pub(super) fn accuracies(scores: &[Vec<f64>], labels: &[u16], tasks: &[Vec<usize>]) -> Vec<f64> {
+    let pred: Vec<usize> = scores.iter().map(|row| lowest(row)).collect();
+    task_accuracies(&pred, labels, tasks)
 }
 
 /// The index of the smallest value, the first of equal ones.

@@ -12,10 +12,8 @@ pub fn predict_all(
     device: &Device,
     predict: &dyn Fn(Tensor<4>) -> Tensor<1, Int>,
 ) -> Vec<usize> {
-    let all: Vec<usize> = (0..test.len()).collect();
     let mut out = Vec::with_capacity(test.len());
-    for chunk in all.chunks(batch.max(1)) {
-        let (x, _) = images_to_tensor(test, chunk, Dequantize::None, device);
+    for x in batches(test, batch, device) {
         let pred = predict(x)
             .into_data()
             .convert::<i64>()
@@ -24,6 +22,19 @@ pub fn predict_all(
         out.extend(pred.into_iter().map(|p| p as usize));
     }
     out
+}
+
+/// The images of `test` in order, `batch` at a time, as `[n, C, H, W]` tensors in [0, 1].
+pub fn batches<'a>(
+    test: &'a ImageSet,
+    batch: usize,
+    device: &'a Device,
+) -> impl Iterator<Item = Tensor<4>> + 'a {
+    let all: Vec<usize> = (0..test.len()).collect();
+    let chunks: Vec<Vec<usize>> = all.chunks(batch.max(1)).map(<[usize]>::to_vec).collect();
+    chunks
+        .into_iter()
+        .map(move |chunk| images_to_tensor(test, &chunk, Dequantize::None, device).0)
 }
 
 /// Accuracy on each task's images (those whose label is one of the task's classes); a task

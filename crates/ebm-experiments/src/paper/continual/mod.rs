@@ -107,17 +107,17 @@ pub fn run_continual(
     );
     let mut results = Vec::new();
     for name in METHODS.iter().filter(|m| methods.iter().any(|x| x == *m)) {
+        let settings = match *name {
+            "ebm" => Some(&config.ebm),
+            "ebm-classes" => Some(&config.ebm_classes),
+            _ => None,
+        };
+        let members = settings.map_or(1, |s| s.members);
         let mut runs = Vec::new();
         for &seed in seeds {
             let t0 = Instant::now();
-            let (matrix, energies) = match *name {
-                "ebm" | "ebm-classes" => {
-                    let settings = if *name == "ebm" {
-                        &config.ebm
-                    } else {
-                        &config.ebm_classes
-                    };
-                    let members = settings.members;
+            let (matrix, energies) = match (*name, settings) {
+                (_, Some(settings)) => {
                     let mut say = |m: usize, t: usize, row: &[f64]| {
                         let row: Vec<String> =
                             row.iter().map(|a| format!("{:.1}", 100.0 * a)).collect();
@@ -135,11 +135,11 @@ pub fn run_continual(
                     let o = ebm::run_ebm(config, settings, &data.splits, seed, device, &mut say)?;
                     (o.matrix, Some(o.energies))
                 }
-                "adam" => (
+                ("adam", None) => (
                     softmax::run_sequential(config, &data.splits, seed, Optim::Adam, device)?,
                     None,
                 ),
-                "sgd" => (
+                ("sgd", None) => (
                     softmax::run_sequential(config, &data.splits, seed, Optim::Sgd, device)?,
                     None,
                 ),
@@ -184,11 +184,6 @@ pub fn run_continual(
                 "softmax, offline (all tasks at once)",
                 published(97.94, 0.03, "Hsu et al. 2018"),
             ),
-        };
-        let members = match *name {
-            "ebm" => config.ebm.members,
-            "ebm-classes" => config.ebm_classes.members,
-            _ => 1,
         };
         let description = if members > 1 {
             format!("{description}, ensemble of {members} networks (energies summed)")
