@@ -26,6 +26,19 @@ pub struct MnistNetConfig {
     /// Hidden width of the dense layer.
     #[config(default = 128)]
     pub hidden: usize,
+    /// The network sees the mean of the input channels (one grey channel) instead of the
+    /// channels themselves, so its energy cannot depend on hue: an attribute model that must
+    /// not read its label off colour (the shape model of the compositional experiment, whose
+    /// training images never pair some shapes with some colours). `None` (the default, and
+    /// what configurations saved before the field existed read as) means `false`.
+    #[config(default = "None")]
+    pub grey_input: Option<bool>,
+    /// Classes of a conditional network: the last layer has one output per class and the
+    /// label picks one, `E(x, y) = f(x)[y]` (a class head, as `ResNetConfig::class_head`: the
+    /// convolutions never see the label). `None` (the default, and what configurations saved
+    /// before the field existed read as): unconditional.
+    #[config(default = "None")]
+    pub num_classes: Option<usize>,
     /// Nonlinearity after every layer (official default: leaky ReLU 0.2).
     #[config(default = "Activation::Swish")]
     pub activation: Activation,
@@ -51,8 +64,15 @@ pub struct MnistNet {
     pub convs: Vec<SameConv2d>,
     /// Spectrally normalised hidden layer.
     pub fc: Dense,
-    /// Final `hidden -> 1` layer, not normalised.
+    /// Final `hidden -> 1` layer (`hidden -> classes` for a conditional network), not
+    /// normalised.
     pub out: Dense,
+    /// Classes of a conditional network, `None` for unconditional.
+    #[module(skip)]
+    pub num_classes: Option<usize>,
+    /// Whether the input channels are averaged first (see [`MnistNetConfig::grey_input`]).
+    #[module(skip)]
+    pub grey_input: bool,
     /// Nonlinearity.
     #[module(skip)]
     pub activation: Activation,
@@ -75,8 +95,9 @@ impl MnistNetConfig {
                 .with_kernels(self.kernels)
                 .init(device)
         };
+        let grey = self.grey_input == Some(true);
         let convs = vec![
-            conv([self.in_channels, h], 3, 1),
+            conv([if grey { 1 } else { self.in_channels }, h], 3, 1),
             conv([h, h], 4, 2),
             conv([h, 2 * h], 4, 2),
             conv([2 * h, 4 * h], 4, 2),
@@ -87,7 +108,7 @@ impl MnistNetConfig {
             .with_power_iterations(self.power_iterations)
             .with_init(self.init)
             .init(device);
-        let out = DenseConfig::new(self.hidden, 1)
+        let out = DenseConfig::new(self.hidden, self.num_classes.unwrap_or(1))
             .with_spectral_norm(false)
             .with_init(WeightInit::XavierUniform)
             .init(device);
@@ -95,6 +116,8 @@ impl MnistNetConfig {
             convs,
             fc,
             out,
+            num_classes: self.num_classes,
+            grey_input: grey,
             activation: self.activation,
             kernels: self.kernels,
         }
@@ -103,20 +126,39 @@ impl MnistNetConfig {
 
 impl EnergyModel<4> for MnistNet {
     fn num_classes(&self) -> Option<usize> {
-        None
+        self.num_classes
     }
 
     /// # Shapes
     ///
     /// - x: `[batch, in_channels, image_size, image_size]`
+    /// - labels: `[batch, classes]` (conditional networks only)
     /// - output: `[batch]`
     fn energy(&self, x: Tensor<4>, labels: Option<Tensor<2>>) -> Tensor<1> {
-        assert!(
-            labels.is_none(),
-            "MnistNet is unconditional and takes no labels"
-        );
         let batch = x.dims()[0];
-        let mut h = x;
+        match (self.num_classes, labels) {
+            (Some(_), Some(y)) => self.outputs(x).mul(y).sum_dim(1).reshape([batch]),
+            (None, None) => self.outputs(x).reshape([batch]),
+            (Some(_), None) => panic!("a conditional MnistNet needs labels"),
+            (None, Some(_)) => panic!("an unconditional MnistNet takes no labels"),
+        }
+    }
+
+    /// Every class's energy from one pass of the network.
+    fn class_energies(&self, x: Tensor<4>) -> Tensor<2> {
+        assert!(
+            self.num_classes.is_some(),
+            "class_energies needs a conditional model"
+        );
+        self.outputs(x)
+    }
+}
+
+impl MnistNet {
+    /// The last layer's outputs `[batch, classes]` (`[batch, 1]` unconditional).
+    fn outputs(&self, x: Tensor<4>) -> Tensor<2> {
+        let batch = x.dims()[0];
+        let mut h = if self.grey_input { x.mean_dim(1) } else { x };
         for conv in &self.convs {
             h = self.activation.apply(conv.forward(h), self.kernels);
         }
@@ -125,6 +167,6 @@ impl EnergyModel<4> for MnistNet {
             self.fc.forward(h.reshape([batch, c * hh * ww])),
             self.kernels,
         );
-        self.out.forward(h).reshape([batch])
+        self.out.forward(h)
     }
 }

@@ -155,6 +155,65 @@ fn class_head_picks_one_output_of_an_unconditioned_trunk() {
 }
 
 #[test]
+fn a_conditional_mnist_net_picks_one_output_per_label() {
+    let device = Device::flex();
+    let net = MnistNetConfig::new()
+        .with_in_channels(3)
+        .with_image_size(16)
+        .with_filters(8)
+        .with_hidden(16)
+        .with_num_classes(Some(3))
+        .init(&device);
+    // 16 -> 8 -> 4 -> 2: the dense layer reads the 2x2 map of 32 channels.
+    assert_eq!(net.fc.weight.val().dims(), [4 * 8 * 2 * 2, 16]);
+    let x = Tensor::<4>::random([4, 3, 16, 16], Distribution::Default, &device);
+    let all = net.class_energies(x.clone());
+    assert_eq!(all.dims(), [4, 3]);
+    let all: Vec<f32> = all.into_data().try_to_vec::<f32>().unwrap();
+    let labels = [1, 0, 2, 1];
+    let e: Vec<f32> = net
+        .energy(x, Some(one_hot(&labels, 3, &device)))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    for (i, &y) in labels.iter().enumerate() {
+        assert!((e[i] - all[i * 3 + y]).abs() < 1e-5, "{e:?} vs {all:?}");
+        assert!((all[i * 3] - all[i * 3 + 2]).abs() > 1e-6, "{all:?}");
+    }
+}
+
+#[test]
+fn a_grey_input_mnist_net_is_blind_to_hue() {
+    let device = Device::flex();
+    let net = MnistNetConfig::new()
+        .with_in_channels(3)
+        .with_image_size(8)
+        .with_filters(4)
+        .with_hidden(8)
+        .with_grey_input(Some(true))
+        .init(&device);
+    assert_eq!(net.convs[0].weight.val().dims()[1], 1, "one input channel");
+    // The same pattern in red and in green (equal channel means), and in yellow (brighter).
+    let pattern: Vec<f32> = (0..64).map(|i| ((i * 7) % 5) as f32 / 4.0).collect();
+    let image = |gains: [f32; 3]| -> Vec<f32> {
+        gains
+            .iter()
+            .flat_map(|g| pattern.iter().map(move |p| p * g))
+            .collect()
+    };
+    let data = [
+        image([1.0, 0.0, 0.0]),
+        image([0.0, 1.0, 0.0]),
+        image([1.0, 1.0, 0.0]),
+    ]
+    .concat();
+    let x = Tensor::<4>::from_data(burn::tensor::TensorData::new(data, [3, 3, 8, 8]), &device);
+    let e: Vec<f32> = net.energy(x, None).into_data().try_to_vec::<f32>().unwrap();
+    assert!((e[0] - e[1]).abs() < 1e-6, "{e:?}");
+    assert!((e[0] - e[2]).abs() > 1e-6, "{e:?}");
+}
+
+#[test]
 fn mlp_energy_shapes_and_conditioning() {
     let device = Device::flex();
     let net = MlpEnergyConfig::new(2)

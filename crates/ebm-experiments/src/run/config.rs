@@ -329,6 +329,20 @@ mod tests {
     }
 
     #[test]
+    fn a_mnist_net_saved_before_it_had_classes_loads_as_unconditional() {
+        let c = preset("mnist-10k").unwrap();
+        let mut json = serde_json::to_value(&c).unwrap();
+        let net = json["model"]["MnistNet"].as_object_mut().unwrap();
+        assert!(net.remove("num_classes").is_some());
+        let old: TrainConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(old.model.num_classes(), None);
+        let c = c
+            .with_overrides(&["model.MnistNet.num_classes=3".into()])
+            .unwrap();
+        assert_eq!(c.model.num_classes(), Some(3));
+    }
+
+    #[test]
     fn validation_names_the_field() {
         let mut c = preset("toy2d").unwrap();
         c.optimizer.lr = -1.0;

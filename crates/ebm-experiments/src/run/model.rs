@@ -35,7 +35,7 @@ impl ModelConfig {
     pub fn num_classes(&self) -> Option<usize> {
         match self {
             ModelConfig::ResNet(c) => c.num_classes,
-            ModelConfig::MnistNet(_) => None,
+            ModelConfig::MnistNet(c) => c.num_classes,
             ModelConfig::Mlp(c) => c.num_classes,
         }
     }
@@ -76,7 +76,8 @@ impl EnergyModel<4> for EnergyNet {
     fn class_energies(&self, x: Tensor<4>) -> Tensor<2> {
         match self {
             EnergyNet::ResNet(n) => n.class_energies(x),
-            _ => tiled_class_energies(self, x),
+            EnergyNet::MnistNet(n) => n.class_energies(x),
+            EnergyNet::Mlp(_) => tiled_class_energies(self, x),
         }
     }
 }
