@@ -261,3 +261,69 @@ fn crossclass_rejects_a_class_the_run_does_not_have() {
     let msg = format!("{err:#}");
     assert!(msg.contains("--to 10") && msg.contains("0..=9"), "{msg}");
 }
+
+#[test]
+fn eval_of_a_shapes_run_splits_seen_and_held_out_combinations() {
+    use ebm_experiments::data::shapes::{shape_splits, splits};
+    use ebm_experiments::eval::{EvalOptions, evaluate};
+    use ebm_model::MnistNetConfig;
+    let _rng = device_rng_lock();
+    let device = Device::flex();
+    let dir = std::env::temp_dir().join(format!("ebm-gen-shapes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut c = preset("shapes-shape").unwrap();
+    c.model = ModelConfig::MnistNet(
+        MnistNetConfig::new()
+            .with_in_channels(3)
+            .with_image_size(16)
+            .with_filters(4)
+            .with_hidden(8)
+            .with_num_classes(Some(3))
+            .with_grey_input(Some(true)),
+    );
+    c.sampler.steps = 2;
+    c.replay.capacity = 32;
+    let c = c
+        .with_batch_size(8)
+        .with_iterations(2)
+        .with_time_limit_secs(None)
+        .with_sample_every(2)
+        .with_checkpoint_every(2)
+        .with_grid_size(4);
+    train(&c, &dir, &splits("shape").unwrap(), &device, RunStart::New).unwrap();
+    let n = 60;
+    let opts = EvalOptions {
+        n,
+        buffer_steps: Some(1),
+        noise_steps: Some(1),
+        sampler_overrides: vec![],
+        classifier_steps: 5,
+    };
+    let report = evaluate(&dir, &dir.join("data"), &opts, &device).unwrap();
+    let split = report
+        .held_out_split
+        .clone()
+        .expect("a shapes run is split");
+    let held = shape_splits("shape").unwrap().test_scenes[..n]
+        .iter()
+        .filter(|s| ebm_data::shapes::is_held_out(s))
+        .count();
+    assert!(
+        held > 0,
+        "the first {n} test images hold a held-out combination"
+    );
+    assert_eq!((split.seen, split.held_out), (n - held, held));
+    // The two parts make up the whole.
+    let (seen, out) = (
+        split.accuracy_seen.unwrap(),
+        split.accuracy_held_out.unwrap(),
+    );
+    let whole = (seen * split.seen as f64 + out * held as f64) / n as f64;
+    assert!((whole - report.accuracy.unwrap()).abs() < 1e-9);
+    let (seen, out) = (
+        split.classifier_seen.unwrap(),
+        split.classifier_held_out.unwrap(),
+    );
+    assert!((0.0..=1.0).contains(&seen) && (0.0..=1.0).contains(&out));
+    assert!(report.table().contains("held-out combinations"));
+}

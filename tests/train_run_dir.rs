@@ -309,6 +309,10 @@ fn eval_reports_buffer_and_noise_samples_and_every_ood_set() {
             .all(|o| (0.0..=1.0).contains(&o.auroc))
     );
     assert!(report.fid_floor.unwrap() < report.fid_ceiling.unwrap());
+    assert!(
+        report.held_out_split.is_none(),
+        "only shapes runs are split"
+    );
     let saved = std::fs::read_to_string(dir.join("eval.json")).unwrap();
     assert_eq!(saved, serde_json::to_string_pretty(&report).unwrap());
     let parsed: EvalReport = serde_json::from_str(&saved).unwrap();

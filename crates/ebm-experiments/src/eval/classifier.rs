@@ -175,6 +175,11 @@ fn save_cache(model: &Classifier, cache: &Path) -> Result<()> {
 
 /// How many of the predicted class indices `pred` (`[n]`) equal `labels`.
 pub fn hits(pred: Tensor<1, Int>, labels: &[usize]) -> usize {
+    hit_list(pred, labels).iter().filter(|h| **h).count()
+}
+
+/// Whether each predicted class index of `pred` (`[n]`) equals its label.
+pub fn hit_list(pred: Tensor<1, Int>, labels: &[usize]) -> Vec<bool> {
     let pred = pred
         .into_data()
         .convert::<i64>()
@@ -182,8 +187,8 @@ pub fn hits(pred: Tensor<1, Int>, labels: &[usize]) -> usize {
         .unwrap_or_default();
     pred.iter()
         .zip(labels)
-        .filter(|(p, y)| **p as usize == **y)
-        .count()
+        .map(|(p, y)| *p as usize == *y)
+        .collect()
 }
 
 /// Fraction of `set` the classifier labels correctly.

@@ -3,6 +3,7 @@
 //! sample quality, scores).
 
 pub mod classifier;
+pub mod held_out;
 pub mod inception;
 pub mod quality;
 pub mod report;
@@ -22,7 +23,8 @@ use crate::data::{load_for, sample_shape};
 use crate::run::TrainedRun;
 use crate::run::config::apply_overrides;
 use crate::run::generate::{Start, generate};
-use classifier::{cache_path, hits, load_or_train};
+use classifier::{cache_path, hit_list, load_or_train, predict};
+use held_out::HeldOutSplit;
 use inception::{InceptionReference, published_network};
 use quality::{Reference, SampleQuality};
 pub use report::{EvalReport, OodScore};
@@ -92,15 +94,18 @@ pub fn evaluate(
         })
         .collect();
 
-    let accuracy = plain.num_classes().map(|_| {
-        let mut correct = 0;
+    let model_hits = plain.num_classes().map(|_| {
+        let mut all = Vec::with_capacity(n);
         for start in (0..n).step_by(256) {
             let labels = &y_test[start..(start + 256).min(n)];
             let e = plain.class_energies(x_test.clone().slice(start..start + labels.len()));
-            correct += hits(e.argmin(1).squeeze_dim(1), labels);
+            all.extend(hit_list(e.argmin(1).squeeze_dim(1), labels));
         }
-        correct as f64 / n as f64
+        all
     });
+    let accuracy = model_hits
+        .as_ref()
+        .map(|h| h.iter().filter(|h| **h).count() as f64 / n as f64);
 
     let toy = config.dataset.starts_with("toy2d:");
     let mut report = EvalReport {
@@ -113,6 +118,7 @@ pub fn evaluate(
         samples: Vec::new(),
         ood_auroc,
         accuracy,
+        held_out_split: None,
         mean_energy_test: -s_test.iter().sum::<f64>() / n as f64,
         buffer_samples_stored: buffer.len(),
         sampler_overrides: opts.sampler_overrides.clone(),
@@ -142,6 +148,21 @@ pub fn evaluate(
             .expect("uniform noise is one of the OOD sets");
         let inception = inception_reference(&mut report, data_dir, shape, &x_test, device);
         report.classifier_accuracy = Some(acc);
+        if let Some(spec) = config.dataset.strip_prefix("shapes:") {
+            let scenes = crate::data::shapes::shape_splits(spec)?.test_scenes;
+            let held: Vec<bool> = scenes[..n]
+                .iter()
+                .map(ebm_data::shapes::is_held_out)
+                .collect();
+            let predicted = predict(&classifier, x_test.clone()).class;
+            let classifier_hits: Vec<bool> =
+                predicted.iter().zip(&y_test).map(|(p, y)| p == y).collect();
+            report.held_out_split = Some(HeldOutSplit::new(
+                &held,
+                model_hits.as_deref(),
+                Some(&classifier_hits),
+            ));
+        }
         report.fid_floor = Some(reference.fid(&classifier, x_train));
         report.fid_ceiling = Some(reference.fid(&classifier, noise));
         let classes = data.train.num_classes;

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+use super::held_out::HeldOutSplit;
 use super::inception::InceptionScore;
 use super::quality::SampleQuality;
 
@@ -38,6 +39,9 @@ pub struct EvalReport {
     pub ood_auroc: Vec<OodScore>,
     /// Conditional models: test accuracy of classifying by the lowest class energy.
     pub accuracy: Option<f64>,
+    /// Shapes runs: the accuracies on the seen and the held-out combinations apart.
+    #[serde(default)]
+    pub held_out_split: Option<HeldOutSplit>,
     /// Mean energy of the test images.
     pub mean_energy_test: f64,
     /// Samples the replay buffer held.
@@ -78,6 +82,9 @@ impl EvalReport {
             opt(self.classifier_accuracy, 4),
             opt(self.accuracy, 4)
         );
+        if let Some(split) = &self.held_out_split {
+            let _ = writeln!(s, "{}", split.line());
+        }
         let _ = writeln!(
             s,
             "\n| samples | steps | proxy FID | relative (0 = floor {}, 1 = ceiling {}) | mean confidence | largest class share |",
