@@ -88,6 +88,12 @@ pub struct TrainConfig {
     /// before this field reads as) or 0: none (IGEBM).
     #[config(default = "None")]
     pub class_weight: Option<f64>,
+    /// With `class_weight`: the standard deviation of Gaussian noise added to the images the
+    /// classification term scores, so the label's energy answers to an image's content rather
+    /// than to single pixels (`run::cd_step`). `None` (also what a run written before this
+    /// field reads as) or 0: clean images.
+    #[config(default = "None")]
+    pub class_noise: Option<f64>,
     /// Conditional models: this fraction of each batch's chains starts at a real training
     /// image of another class (the batch's next image with a different label) under the
     /// positive's label, instead of at the replay buffer (`run::data_starts`; the chains of
@@ -175,6 +181,11 @@ impl TrainConfig {
             && !(w >= 0.0 && w.is_finite())
         {
             return err("class_weight", w.to_string(), "must be finite and >= 0");
+        }
+        if let Some(w) = self.class_noise
+            && !(w >= 0.0 && w.is_finite())
+        {
+            return err("class_noise", w.to_string(), "must be finite and >= 0");
         }
         if let Some(f) = self.data_starts
             && !(0.0..1.0).contains(&f)
@@ -351,6 +362,10 @@ mod tests {
         c.class_weight = Some(-0.5);
         assert_eq!(c.validate().unwrap_err().field, "class_weight");
         c.class_weight = Some(1.0);
+        c.validate().unwrap();
+        c.class_noise = Some(f64::NAN);
+        assert_eq!(c.validate().unwrap_err().field, "class_noise");
+        c.class_noise = Some(0.1);
         c.validate().unwrap();
         let mut c = preset("mnist-10k").unwrap();
         c.class_weight = Some(1.0);

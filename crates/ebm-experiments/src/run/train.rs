@@ -149,6 +149,7 @@ pub fn train(
         relabel: false,
         augment_shift: config.augment_shift,
         class_weight: config.class_weight.unwrap_or(0.0),
+        class_noise: config.class_noise.unwrap_or(0.0),
         kl_weight: config.kl_weight.unwrap_or(0.0),
         entropy_weight: config.entropy_weight.unwrap_or(0.0),
     };

@@ -101,6 +101,7 @@ fn train_member(
         relabel: s.buffer == BufferPolicy::Relabel,
         augment_shift: 0,
         class_weight: 0.0,
+        class_noise: 0.0,
         kl_weight: s.kl_weight,
         entropy_weight: 0.0,
     };
