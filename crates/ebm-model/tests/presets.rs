@@ -138,18 +138,27 @@ fn class_head_picks_one_output_of_an_unconditioned_trunk() {
     assert_eq!(blocks.blocks[0].bias_a.val().dims()[0], 3);
     assert_eq!(head.blocks[0].bias_a.val().dims()[0], 1);
     let x = Tensor::<4>::random([4, 3, 8, 8], Distribution::Default, &device);
-    let all = head.class_energies(x.clone());
-    assert_eq!(all.dims(), [4, 3]);
+    assert_the_label_picks_its_class_energy(&head, x, &[0, 2, 1, 2]);
+}
+
+/// `energy(x, y)` is column `y` of `class_energies(x)`, and the (Xavier) head gives each of the
+/// three classes its own output.
+fn assert_the_label_picks_its_class_energy(
+    net: &impl EnergyModel<4>,
+    x: Tensor<4>,
+    labels: &[usize],
+) {
+    let device = x.device();
+    let all = net.class_energies(x.clone());
+    assert_eq!(all.dims(), [labels.len(), 3]);
     let all: Vec<f32> = all.into_data().try_to_vec::<f32>().unwrap();
-    let labels = [0, 2, 1, 2];
-    let e: Vec<f32> = head
-        .energy(x, Some(one_hot(&labels, 3, &device)))
+    let e: Vec<f32> = net
+        .energy(x, Some(one_hot(labels, 3, &device)))
         .into_data()
         .try_to_vec::<f32>()
         .unwrap();
     for (i, &y) in labels.iter().enumerate() {
         assert!((e[i] - all[i * 3 + y]).abs() < 1e-5, "{e:?} vs {all:?}");
-        // The Xavier head gives each class its own output.
         assert!((all[i * 3] - all[i * 3 + 1]).abs() > 1e-6, "{all:?}");
     }
 }
@@ -167,19 +176,7 @@ fn a_conditional_mnist_net_picks_one_output_per_label() {
     // 16 -> 8 -> 4 -> 2: the dense layer reads the 2x2 map of 32 channels.
     assert_eq!(net.fc.weight.val().dims(), [4 * 8 * 2 * 2, 16]);
     let x = Tensor::<4>::random([4, 3, 16, 16], Distribution::Default, &device);
-    let all = net.class_energies(x.clone());
-    assert_eq!(all.dims(), [4, 3]);
-    let all: Vec<f32> = all.into_data().try_to_vec::<f32>().unwrap();
-    let labels = [1, 0, 2, 1];
-    let e: Vec<f32> = net
-        .energy(x, Some(one_hot(&labels, 3, &device)))
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    for (i, &y) in labels.iter().enumerate() {
-        assert!((e[i] - all[i * 3 + y]).abs() < 1e-5, "{e:?} vs {all:?}");
-        assert!((all[i * 3] - all[i * 3 + 2]).abs() > 1e-6, "{all:?}");
-    }
+    assert_the_label_picks_its_class_energy(&net, x, &[1, 0, 2, 1]);
 }
 
 #[test]
