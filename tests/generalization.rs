@@ -2,7 +2,10 @@
 //! seconds on the embedded MNIST subset: `ood`, `robust` and `inpaint` write their JSON with
 //! the documented fields and their pictures, PGD with epsilon 0 is the clean accuracy and a
 //! larger epsilon raises the classifier's loss, masked inpainting leaves the observed pixels
-//! untouched, and bad set names, class indices and unconditional runs are clear errors.
+//! untouched, and bad set names, class indices and unconditional runs are clear errors. On the
+//! generated shapes: `eval` splits its accuracies into seen and held-out combinations, and
+//! `compose --measure` scores every combination of three methods and how real their samples
+//! look.
 //!
 //! One test binary, tests run one after the other: the device RNG is process-wide.
 
@@ -264,33 +267,11 @@ fn crossclass_rejects_a_class_the_run_does_not_have() {
 
 #[test]
 fn eval_of_a_shapes_run_splits_seen_and_held_out_combinations() {
-    use ebm_experiments::data::shapes::{shape_splits, splits};
+    use ebm_experiments::data::shapes::shape_splits;
     use ebm_experiments::eval::{EvalOptions, evaluate};
-    use ebm_model::MnistNetConfig;
     let _rng = device_rng_lock();
     let device = Device::flex();
-    let dir = std::env::temp_dir().join(format!("ebm-gen-shapes-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut c = preset("shapes-shape").unwrap();
-    c.model = ModelConfig::MnistNet(
-        MnistNetConfig::new()
-            .with_in_channels(3)
-            .with_image_size(16)
-            .with_filters(4)
-            .with_hidden(8)
-            .with_num_classes(Some(3))
-            .with_grey_input(Some(true)),
-    );
-    c.sampler.steps = 2;
-    c.replay.capacity = 32;
-    let c = c
-        .with_batch_size(8)
-        .with_iterations(2)
-        .with_time_limit_secs(None)
-        .with_sample_every(2)
-        .with_checkpoint_every(2)
-        .with_grid_size(4);
-    train(&c, &dir, &splits("shape").unwrap(), &device, RunStart::New).unwrap();
+    let dir = tiny_shapes_run("shapes-shape", true);
     let n = 60;
     let opts = EvalOptions {
         n,
@@ -326,4 +307,109 @@ fn eval_of_a_shapes_run_splits_seen_and_held_out_combinations() {
     );
     assert!((0.0..=1.0).contains(&seen) && (0.0..=1.0).contains(&out));
     assert!(report.table().contains("held-out combinations"));
+}
+
+/// A `shapes-<preset>` run of a tiny MnistNet (class head where the preset has labels),
+/// trained for 2 iterations.
+fn tiny_shapes_run(preset_name: &str, grey: bool) -> PathBuf {
+    use ebm_experiments::data::shapes::splits;
+    use ebm_model::MnistNetConfig;
+    let dir = std::env::temp_dir().join(format!("ebm-gen-{preset_name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut c = preset(preset_name).unwrap();
+    let classes = c.model.num_classes();
+    c.model = ModelConfig::MnistNet(
+        MnistNetConfig::new()
+            .with_in_channels(3)
+            .with_image_size(16)
+            .with_filters(4)
+            .with_hidden(8)
+            .with_num_classes(classes)
+            .with_grey_input(Some(grey)),
+    );
+    c.sampler.steps = 2;
+    c.replay.capacity = 32;
+    let c = c
+        .with_batch_size(8)
+        .with_iterations(2)
+        .with_time_limit_secs(None)
+        .with_sample_every(2)
+        .with_checkpoint_every(2)
+        .with_grid_size(4);
+    let spec = c.dataset.trim_start_matches("shapes:").to_string();
+    train(
+        &c,
+        &dir,
+        &splits(&spec).unwrap(),
+        &Device::flex(),
+        RunStart::New,
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn compose_measure_scores_every_combination_and_how_real_the_samples_look() {
+    use ebm_experiments::paper::compose::LabelledRun;
+    use ebm_experiments::paper::compose::measure::{Contenders, MeasureOptions, measure};
+    let _rng = device_rng_lock();
+    let device = Device::flex();
+    let load =
+        |name: &str, grey: bool| LabelledRun::load(&tiny_shapes_run(name, grey), &device).unwrap();
+    let attributes = [load("shapes-shape", true), load("shapes-colour", false)];
+    let (joint, uncond) = (load("shapes-joint", false), load("shapes-uncond", false));
+    let who = Contenders {
+        attributes: &attributes,
+        joint: &joint,
+        uncond: &uncond,
+    };
+    let out = std::env::temp_dir().join(format!("ebm-gen-measure-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let opts = MeasureOptions {
+        n: 2,
+        steps: 1,
+        classifier_steps: 5,
+        seed: 3,
+    };
+    let r = measure(&who, &out.join("data"), &out, &opts, &device).unwrap();
+    // Three methods, seen and held-out: 9 seen and 3 held-out combinations of 2 samples.
+    let rows: Vec<(&str, &str, usize)> = r
+        .scores
+        .iter()
+        .map(|s| (s.method.as_str(), s.split.as_str(), s.samples))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("composed", "seen", 18),
+            ("composed", "held-out", 6),
+            ("joint label", "seen", 18),
+            ("joint label", "held-out", 6),
+            ("unconditional", "seen", 18),
+            ("unconditional", "held-out", 6),
+        ]
+    );
+    assert_eq!(r.per_combination.len(), 36);
+    assert_eq!(r.realism.len(), 3);
+    for m in &r.realism {
+        // Chains one step from uniform noise are far from the renders.
+        assert!(
+            m.proxy_fid > r.real_proxy_fid,
+            "{} vs {}",
+            m.proxy_fid,
+            r.real_proxy_fid
+        );
+        // The most likely of three (shape) or four (colour) classes.
+        assert!(
+            m.mean_confidence.iter().all(|c| (0.25..=1.0).contains(c)),
+            "{:?}",
+            m.mean_confidence
+        );
+    }
+    for method in ["composed", "joint-label", "unconditional"] {
+        assert!(out.join(format!("compose-{method}.png")).is_file());
+    }
+    assert!(
+        ebm_experiments::paper::compose::report::markdown(&r).contains("proxy FID against renders")
+    );
 }

@@ -8,12 +8,13 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use burn::tensor::{Device, Tensor};
 use ebm_data::shapes::{HELD_OUT, generate, is_held_out, labelled};
-use ebm_data::{Attribute, Labeling, Scene};
+use ebm_data::{Attribute, Dequantize, Labeling, Scene, images_to_tensor};
 
-use super::report::{ClassifierInfo, CombinationScore, ComposeReport, RunInfo, Scores};
+use super::report::{ClassifierInfo, CombinationScore, ComposeReport, Realism, RunInfo, Scores};
 use super::{LabelledRun, Request, composed_energy, sample_from_noise, sampler_for};
 use crate::data::shapes::SHAPE;
 use crate::eval::classifier::{Classifier, cache_path, load_or_train, predict};
+use crate::eval::quality::Reference;
 use crate::plot::grid::write_grid_columns;
 
 /// How much to sample and how long to train the judges.
@@ -57,6 +58,13 @@ fn judge(
     load_or_train(&cache, &train, &test, steps, device)
 }
 
+/// `n` rendered images of every combination (drawn from `seed`) as a tensor.
+fn renders(n: usize, seed: u64, device: &Device) -> Tensor<4> {
+    let (set, _) = labelled(&Labeling::None, generate(n, seed, &|_| true));
+    let idx: Vec<usize> = (0..n).collect();
+    images_to_tensor(&set, &idx, Dequantize::None, device).0
+}
+
 fn combination_name(attrs: &[Attribute], values: &[usize]) -> String {
     attrs
         .iter()
@@ -96,9 +104,17 @@ pub fn measure(
     // each attribute model once, so a single model's chains get as many steps as that.
     let single = sampler_for(who.attributes, opts.steps * attrs.len());
     let methods = ["composed", "joint label", "unconditional"];
+    // Realism: every method's samples against rendered images, in the first judge's features.
+    let feature_judge = &judges[0].0;
+    let reference = Reference::new(feature_judge, renders(1_000, 12, device));
+    let per_method = opts.n * combos.len();
+    let real_proxy_fid = reference.fid(feature_judge, renders(per_method, 13, device));
+    let mut realism = Vec::new();
     let mut scores = Vec::new();
     let mut per_combination = Vec::new();
     for method in methods {
+        let mut all_samples = Vec::new();
+        let mut confidence = vec![0.0; judges.len()];
         // [split][attribute hits..., joint hits, samples]
         let mut tally = [vec![0usize; attrs.len() + 2], vec![0usize; attrs.len() + 2]];
         let mut grid = Vec::new();
@@ -130,8 +146,14 @@ pub fn measure(
             let held = is_held_out(&scene);
             let predicted: Vec<Vec<usize>> = judges
                 .iter()
-                .map(|(c, _)| predict(c, x.clone()).class)
+                .zip(confidence.iter_mut())
+                .map(|((c, _), sum)| {
+                    let p = predict(c, x.clone());
+                    *sum += p.confidence.iter().sum::<f64>();
+                    p.class
+                })
                 .collect();
+            all_samples.push(x.clone());
             let t = &mut tally[usize::from(held)];
             let mut joint_hits = 0;
             for i in 0..opts.n {
@@ -166,6 +188,11 @@ pub fn measure(
                 joint_accuracy: t[attrs.len()] as f64 / n,
             });
         }
+        realism.push(Realism {
+            method: method.into(),
+            proxy_fid: reference.fid(feature_judge, Tensor::cat(all_samples, 0)),
+            mean_confidence: confidence.iter().map(|c| c / per_method as f64).collect(),
+        });
         let file = out_dir.join(format!("compose-{}.png", method.replace(' ', "-")));
         write_grid_columns(&file, &grid, SHAPE, SHOW.min(opts.n), 3)?;
     }
@@ -213,6 +240,8 @@ pub fn measure(
         baseline_steps: opts.steps * attrs.len(),
         scores,
         per_combination,
+        realism,
+        real_proxy_fid,
         chance_joint: 1.0 / combos.len() as f64,
         seconds: started.elapsed().as_secs_f64(),
     })

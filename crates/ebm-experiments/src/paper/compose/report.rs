@@ -31,6 +31,21 @@ pub struct CombinationScore {
     pub joint_accuracy: f64,
 }
 
+/// How much one method's samples look like the rendered images at all, whatever their
+/// attributes: judges trained on clean renders can be fooled by patterns, and this shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Realism {
+    /// The method.
+    pub method: String,
+    /// Proxy FID of all its samples (every combination) against rendered images of every
+    /// combination, in the first judge's 128-d features; compare with
+    /// [`ComposeReport::real_proxy_fid`].
+    pub proxy_fid: f64,
+    /// Per judge (in the order of `ComposeReport::attributes`): its mean probability of the
+    /// class it predicts.
+    pub mean_confidence: Vec<f64>,
+}
+
 /// A model taking part.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunInfo {
@@ -75,6 +90,11 @@ pub struct ComposeReport {
     pub scores: Vec<Scores>,
     /// Per method and combination.
     pub per_combination: Vec<CombinationScore>,
+    /// Per method: how much its samples look like rendered images.
+    pub realism: Vec<Realism>,
+    /// Proxy FID of as many fresh rendered images as a method has samples: the floor of
+    /// [`Realism::proxy_fid`].
+    pub real_proxy_fid: f64,
     /// Chance level of the joint accuracy (one over the number of combinations).
     pub chance_joint: f64,
     /// Wall-clock seconds of the measurement (classifiers included).
@@ -101,6 +121,29 @@ pub fn markdown(r: &ComposeReport) -> String {
             row.samples,
             acc.join(" | "),
             row.joint_accuracy
+        );
+    }
+    s += &format!(
+        "\n| method | proxy FID against renders (real renders: {:.1}) | {} |\n|---|---|{}\n",
+        r.real_proxy_fid,
+        r.attributes
+            .iter()
+            .map(|a| format!("{a} judge's mean confidence"))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(r.attributes.len())
+    );
+    for m in &r.realism {
+        let conf: Vec<String> = m
+            .mean_confidence
+            .iter()
+            .map(|c| format!("{c:.3}"))
+            .collect();
+        s += &format!(
+            "| {} | {:.1} | {} |\n",
+            m.method,
+            m.proxy_fid,
+            conf.join(" | ")
         );
     }
     s += &format!(
