@@ -37,7 +37,7 @@ pub use ebm_kernels::{Kernels, conv2d_same};
 pub use energy::{EnergyModel, tiled_class_energies};
 pub use init::WeightInit;
 pub use mlp::{MlpEnergy, MlpEnergyConfig};
-pub use mnist_net::{MnistNet, MnistNetConfig};
+pub use mnist_net::{ChannelReduce, MnistNet, MnistNetConfig};
 pub use regressor::{MlpRegressor, MlpRegressorConfig};
 pub use res_block::{ResBlock, ResBlockConfig};
 pub use resnet::{BlockSpec, ResNetConfig, ResNetEnergy};

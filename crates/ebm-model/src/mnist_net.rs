@@ -33,6 +33,14 @@ pub struct MnistNetConfig {
     /// what configurations saved before the field existed read as) means `false`.
     #[config(default = "None")]
     pub grey_input: Option<bool>,
+    /// The network sees, at each pixel, the largest of the input channels (HSV's value)
+    /// instead of the channels: red, green, blue and yellow objects of one shape look the
+    /// same to it, and its input gradient reaches only each pixel's largest channel, so in a
+    /// composition it changes brightness where a colour model has set the hue. Takes
+    /// precedence over `grey_input`. `None` (the default, and what configurations saved before
+    /// the field existed read as) means `false`.
+    #[config(default = "None")]
+    pub max_channel_input: Option<bool>,
     /// Classes of a conditional network: the last layer has one output per class and the
     /// label picks one, `E(x, y) = f(x)[y]` (a class head, as `ResNetConfig::class_head`: the
     /// convolutions never see the label). `None` (the default, and what configurations saved
@@ -57,6 +65,17 @@ pub struct MnistNetConfig {
     pub kernels: Kernels,
 }
 
+/// What a [`MnistNet`] sees of its input channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelReduce {
+    /// The channels as they are.
+    None,
+    /// Their mean (one grey channel).
+    Mean,
+    /// Their largest value at each pixel (one channel).
+    Max,
+}
+
 /// `fc(act(fc_sn(flatten(act(conv4x4s2^3(act(conv3x3(x))))))))`: 28 -> 14 -> 7 -> 4, 1.25 M weights.
 #[derive(Module, Debug)]
 pub struct MnistNet {
@@ -70,9 +89,10 @@ pub struct MnistNet {
     /// Classes of a conditional network, `None` for unconditional.
     #[module(skip)]
     pub num_classes: Option<usize>,
-    /// Whether the input channels are averaged first (see [`MnistNetConfig::grey_input`]).
+    /// How the input channels are reduced first (see [`MnistNetConfig::grey_input`] and
+    /// [`MnistNetConfig::max_channel_input`]).
     #[module(skip)]
-    pub grey_input: bool,
+    pub reduce: ChannelReduce,
     /// Nonlinearity.
     #[module(skip)]
     pub activation: Activation,
@@ -95,9 +115,19 @@ impl MnistNetConfig {
                 .with_kernels(self.kernels)
                 .init(device)
         };
-        let grey = self.grey_input == Some(true);
+        let reduce = if self.max_channel_input == Some(true) {
+            ChannelReduce::Max
+        } else if self.grey_input == Some(true) {
+            ChannelReduce::Mean
+        } else {
+            ChannelReduce::None
+        };
+        let first = match reduce {
+            ChannelReduce::None => self.in_channels,
+            _ => 1,
+        };
         let convs = vec![
-            conv([if grey { 1 } else { self.in_channels }, h], 3, 1),
+            conv([first, h], 3, 1),
             conv([h, h], 4, 2),
             conv([h, 2 * h], 4, 2),
             conv([2 * h, 4 * h], 4, 2),
@@ -117,7 +147,7 @@ impl MnistNetConfig {
             fc,
             out,
             num_classes: self.num_classes,
-            grey_input: grey,
+            reduce,
             activation: self.activation,
             kernels: self.kernels,
         }
@@ -158,7 +188,11 @@ impl MnistNet {
     /// The last layer's outputs `[batch, classes]` (`[batch, 1]` unconditional).
     fn outputs(&self, x: Tensor<4>) -> Tensor<2> {
         let batch = x.dims()[0];
-        let mut h = if self.grey_input { x.mean_dim(1) } else { x };
+        let mut h = match self.reduce {
+            ChannelReduce::None => x,
+            ChannelReduce::Mean => x.mean_dim(1),
+            ChannelReduce::Max => x.max_dim(1),
+        };
         for conv in &self.convs {
             h = self.activation.apply(conv.forward(h), self.kernels);
         }

@@ -211,6 +211,41 @@ fn a_grey_input_mnist_net_is_blind_to_hue() {
 }
 
 #[test]
+fn a_max_channel_mnist_net_sees_every_hue_alike() {
+    let device = Device::flex();
+    let net = MnistNetConfig::new()
+        .with_in_channels(3)
+        .with_image_size(8)
+        .with_filters(4)
+        .with_hidden(8)
+        .with_max_channel_input(Some(true))
+        .init(&device);
+    assert_eq!(net.convs[0].weight.val().dims()[1], 1, "one input channel");
+    let pattern: Vec<f32> = (0..64).map(|i| ((i * 7) % 5) as f32 / 4.0).collect();
+    let image = |gains: [f32; 3]| -> Vec<f32> {
+        gains
+            .iter()
+            .flat_map(|g| pattern.iter().map(move |p| p * g))
+            .collect()
+    };
+    // Red, blue, yellow and a dim grey version: the first three alike, the last not.
+    let data = [
+        image([1.0, 0.0, 0.0]),
+        image([0.0, 0.0, 1.0]),
+        image([1.0, 1.0, 0.0]),
+        image([0.5, 0.5, 0.5]),
+    ]
+    .concat();
+    let x = Tensor::<4>::from_data(burn::tensor::TensorData::new(data, [4, 3, 8, 8]), &device);
+    let e: Vec<f32> = net.energy(x, None).into_data().try_to_vec::<f32>().unwrap();
+    assert!(
+        (e[0] - e[1]).abs() < 1e-6 && (e[0] - e[2]).abs() < 1e-6,
+        "{e:?}"
+    );
+    assert!((e[0] - e[3]).abs() > 1e-6, "{e:?}");
+}
+
+#[test]
 fn mlp_energy_shapes_and_conditioning() {
     let device = Device::flex();
     let net = MlpEnergyConfig::new(2)
