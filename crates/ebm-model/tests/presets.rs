@@ -179,65 +179,57 @@ fn a_conditional_mnist_net_picks_one_output_per_label() {
     assert_the_label_picks_its_class_energy(&net, x, &[1, 0, 2, 1]);
 }
 
-#[test]
-fn a_grey_input_mnist_net_is_blind_to_hue() {
+/// Energies of one 8x8 pattern painted with each of `colours` (per-channel gains) under a
+/// one-input-channel MnistNet configured by `reduce`.
+fn energies_of_one_pattern_in(
+    colours: &[[f32; 3]],
+    reduce: impl Fn(MnistNetConfig) -> MnistNetConfig,
+) -> Vec<f32> {
     let device = Device::flex();
-    let net = MnistNetConfig::new()
+    let config = MnistNetConfig::new()
         .with_in_channels(3)
         .with_image_size(8)
         .with_filters(4)
-        .with_hidden(8)
-        .with_grey_input(Some(true))
-        .init(&device);
+        .with_hidden(8);
+    let net = reduce(config).init(&device);
     assert_eq!(net.convs[0].weight.val().dims()[1], 1, "one input channel");
-    // The same pattern in red and in green (equal channel means), and in yellow (brighter).
     let pattern: Vec<f32> = (0..64).map(|i| ((i * 7) % 5) as f32 / 4.0).collect();
-    let image = |gains: [f32; 3]| -> Vec<f32> {
-        gains
-            .iter()
-            .flat_map(|g| pattern.iter().map(move |p| p * g))
-            .collect()
-    };
-    let data = [
-        image([1.0, 0.0, 0.0]),
-        image([0.0, 1.0, 0.0]),
-        image([1.0, 1.0, 0.0]),
-    ]
-    .concat();
-    let x = Tensor::<4>::from_data(burn::tensor::TensorData::new(data, [3, 3, 8, 8]), &device);
-    let e: Vec<f32> = net.energy(x, None).into_data().try_to_vec::<f32>().unwrap();
+    let data: Vec<f32> = colours
+        .iter()
+        .flat_map(|gains| {
+            let pattern = &pattern;
+            gains
+                .iter()
+                .flat_map(move |g| pattern.iter().map(move |p| p * g))
+        })
+        .collect();
+    let shape = [colours.len(), 3, 8, 8];
+    let x = Tensor::<4>::from_data(burn::tensor::TensorData::new(data, shape), &device);
+    net.energy(x, None).into_data().try_to_vec::<f32>().unwrap()
+}
+
+#[test]
+fn a_grey_input_mnist_net_is_blind_to_hue() {
+    // Red and green (equal channel means) alike; yellow (brighter) not.
+    let e = energies_of_one_pattern_in(&[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]], |c| {
+        c.with_grey_input(Some(true))
+    });
     assert!((e[0] - e[1]).abs() < 1e-6, "{e:?}");
     assert!((e[0] - e[2]).abs() > 1e-6, "{e:?}");
 }
 
 #[test]
 fn a_max_channel_mnist_net_sees_every_hue_alike() {
-    let device = Device::flex();
-    let net = MnistNetConfig::new()
-        .with_in_channels(3)
-        .with_image_size(8)
-        .with_filters(4)
-        .with_hidden(8)
-        .with_max_channel_input(Some(true))
-        .init(&device);
-    assert_eq!(net.convs[0].weight.val().dims()[1], 1, "one input channel");
-    let pattern: Vec<f32> = (0..64).map(|i| ((i * 7) % 5) as f32 / 4.0).collect();
-    let image = |gains: [f32; 3]| -> Vec<f32> {
-        gains
-            .iter()
-            .flat_map(|g| pattern.iter().map(move |p| p * g))
-            .collect()
-    };
-    // Red, blue, yellow and a dim grey version: the first three alike, the last not.
-    let data = [
-        image([1.0, 0.0, 0.0]),
-        image([0.0, 0.0, 1.0]),
-        image([1.0, 1.0, 0.0]),
-        image([0.5, 0.5, 0.5]),
-    ]
-    .concat();
-    let x = Tensor::<4>::from_data(burn::tensor::TensorData::new(data, [4, 3, 8, 8]), &device);
-    let e: Vec<f32> = net.energy(x, None).into_data().try_to_vec::<f32>().unwrap();
+    // Red, blue and yellow alike; a dim grey version not.
+    let e = energies_of_one_pattern_in(
+        &[
+            [1.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0],
+            [1.0, 1.0, 0.0],
+            [0.5, 0.5, 0.5],
+        ],
+        |c| c.with_max_channel_input(Some(true)),
+    );
     assert!(
         (e[0] - e[1]).abs() < 1e-6 && (e[0] - e[2]).abs() < 1e-6,
         "{e:?}"
