@@ -23,7 +23,7 @@ use crate::data::{load_for, sample_shape};
 use crate::run::TrainedRun;
 use crate::run::config::apply_overrides;
 use crate::run::generate::{Start, generate};
-use classifier::{cache_path, hit_list, load_or_train, predict};
+use classifier::{cache_path, hit_list, load_or_train};
 use held_out::HeldOutSplit;
 use inception::{InceptionReference, published_network};
 use quality::{Reference, SampleQuality};
@@ -154,9 +154,8 @@ pub fn evaluate(
                 .iter()
                 .map(ebm_data::shapes::is_held_out)
                 .collect();
-            let predicted = predict(&classifier, x_test.clone()).class;
-            let classifier_hits: Vec<bool> =
-                predicted.iter().zip(&y_test).map(|(p, y)| p == y).collect();
+            let predicted = classifier.logits(x_test.clone()).argmax(1).squeeze_dim(1);
+            let classifier_hits = hit_list(predicted, &y_test);
             report.held_out_split = Some(HeldOutSplit::new(
                 &held,
                 model_hits.as_deref(),

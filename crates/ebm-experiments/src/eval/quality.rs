@@ -24,7 +24,13 @@ impl Reference {
 
     /// Proxy FID of images `x` against the reference.
     pub fn fid(&self, classifier: &Classifier, x: Tensor<4>) -> f64 {
-        let (mu, sigma) = mean_cov(&predict(classifier, x).features, FEATURES);
+        self.fid_of_features(&predict(classifier, x).features)
+    }
+
+    /// Proxy FID of images whose classifier features (`FEATURES` values per image,
+    /// row-major, as [`predict`] gives them) are already at hand.
+    pub fn fid_of_features(&self, features: &[f64]) -> f64 {
+        let (mu, sigma) = mean_cov(features, FEATURES);
         frechet_distance(&self.mu, &self.sigma, &mu, &sigma)
     }
 }
@@ -65,7 +71,6 @@ impl SampleQuality {
     ) -> Self {
         let n = x.dims()[0];
         let p = predict(classifier, x);
-        let (mu, sigma) = mean_cov(&p.features, FEATURES);
         let mut counts = vec![0usize; classes];
         for &c in &p.class {
             counts[c.min(classes - 1)] += 1;
@@ -75,7 +80,7 @@ impl SampleQuality {
             start: start.into(),
             steps,
             n,
-            fid: frechet_distance(&reference.mu, &reference.sigma, &mu, &sigma),
+            fid: reference.fid_of_features(&p.features),
             mean_confidence: p.confidence.iter().sum::<f64>() / n as f64,
             max_class_share: class_shares.iter().copied().fold(0.0, f64::max),
             class_shares,

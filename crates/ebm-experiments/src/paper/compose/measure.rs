@@ -113,7 +113,8 @@ pub fn measure(
     let mut scores = Vec::new();
     let mut per_combination = Vec::new();
     for method in methods {
-        let mut all_samples = Vec::new();
+        // The first judge's features of every sample, for the realism FID.
+        let mut features = Vec::new();
         let mut confidence = vec![0.0; judges.len()];
         // [split][attribute hits..., joint hits, samples]
         let mut tally = [vec![0usize; attrs.len() + 2], vec![0usize; attrs.len() + 2]];
@@ -147,13 +148,16 @@ pub fn measure(
             let predicted: Vec<Vec<usize>> = judges
                 .iter()
                 .zip(confidence.iter_mut())
-                .map(|((c, _), sum)| {
+                .enumerate()
+                .map(|(j, ((c, _), sum))| {
                     let p = predict(c, x.clone());
                     *sum += p.confidence.iter().sum::<f64>();
+                    if j == 0 {
+                        features.extend(p.features);
+                    }
                     p.class
                 })
                 .collect();
-            all_samples.push(x.clone());
             let t = &mut tally[usize::from(held)];
             let mut joint_hits = 0;
             for i in 0..opts.n {
@@ -190,7 +194,7 @@ pub fn measure(
         }
         realism.push(Realism {
             method: method.into(),
-            proxy_fid: reference.fid(feature_judge, Tensor::cat(all_samples, 0)),
+            proxy_fid: reference.fid_of_features(&features),
             mean_confidence: confidence.iter().map(|c| c / per_method as f64).collect(),
         });
         let file = out_dir.join(format!("compose-{}.png", method.replace(' ', "-")));
