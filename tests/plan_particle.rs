@@ -2,7 +2,9 @@
 //! (zero) transition energy, an episode's return is the sum of its rewards, a briefly trained
 //! transition energy plans to the goal, maze plans stay inside its border, the planner keeps
 //! the cheapest of several plans, an energy floor raises the cost of well-liked transitions,
-//! and bad environment names are errors.
+//! the search planner runs the best path where the energy allows every move and learns a
+//! maze's walls from its failed moves where it knows none, and bad environment names and
+//! planners are errors.
 //!
 //! The device RNG is process-wide and training seeds it: the tests take one lock so that no
 //! other test draws from it while one trains or plans (otherwise results follow thread timing).
@@ -12,7 +14,7 @@ use burn::tensor::{Device, Tensor};
 use ebm_data::plan::{Environment, Maze, Particle, maze_valid};
 use ebm_experiments::cli::plan::{PlanArgs, PlannerArg, run_plan};
 use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, PlannerKind};
-use ebm_experiments::paper::plan::episode::{Agent, run_episode};
+use ebm_experiments::paper::plan::episode::{Agent, EpisodeLog, run_episode};
 use ebm_experiments::paper::plan::planner::{Goal, cheapest, plan_cost};
 use ebm_experiments::paper::plan::{make_env, train_offline};
 use ebm_experiments::testing::device_rng_lock;
@@ -32,9 +34,14 @@ fn zero_energy(device: &Device) -> MlpEnergy {
     e
 }
 
-#[test]
-fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
-    let _rng = device_rng_lock();
+/// One episode of the agent planning under the zero energy (inverse model untrained: the
+/// point's ground-truth inverse acts).
+fn zero_energy_episode(
+    env: &mut dyn Environment,
+    cfg: &PlannerConfig,
+    kind: PlannerKind,
+    seed: u64,
+) -> EpisodeLog {
     let device = Device::flex();
     let energy = zero_energy(&device);
     let inverse = MlpRegressorConfig::ebm_plan_inverse(2, 2).init(&device);
@@ -42,6 +49,12 @@ fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
         energy: &energy,
         inverse: &inverse,
     };
+    run_episode(&agent, env, cfg, kind, seed, &device)
+}
+
+#[test]
+fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
+    let _rng = device_rng_lock();
     let mut cfg = PlanConfig::preset("particle").unwrap();
     // The reference's goal weight (the preset's 1000 is for MPPI against a trained energy;
     // Langevin's step of 1.0 on it would overshoot).
@@ -49,7 +62,7 @@ fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
     let mut env = Particle::benchmark();
     let goal = env.goal();
     for kind in [PlannerKind::Mppi, PlannerKind::Langevin] {
-        let log = run_episode(&agent, &mut env, &cfg.planner, kind, 7, &device);
+        let log = zero_energy_episode(&mut env, &cfg.planner, kind, 7);
         // Start (0, 0), goal (0.5, 0.5): at most 0.05 per axis per step, so at least 10 steps.
         assert_eq!(log.executed[0], vec![0.0, 0.0]);
         assert!(
@@ -84,14 +97,7 @@ fn zero_energy_plans_reach_the_goal_and_the_return_is_the_sum_of_rewards() {
     }
     // Random restarts beside the usual start: plans keep their shape and still reach the goal.
     cfg.planner.restarts = 4;
-    let log = run_episode(
-        &agent,
-        &mut env,
-        &cfg.planner,
-        PlannerKind::Mppi,
-        7,
-        &device,
-    );
+    let log = zero_energy_episode(&mut env, &cfg.planner, PlannerKind::Mppi, 7);
     assert!(
         log.planned
             .iter()
@@ -160,26 +166,12 @@ fn a_briefly_trained_transition_energy_plans_to_the_goal() {
 #[test]
 fn maze_plans_keep_the_agent_inside_the_border() {
     let _rng = device_rng_lock();
-    let device = Device::flex();
-    let energy = zero_energy(&device);
-    let inverse = MlpRegressorConfig::ebm_plan_inverse(2, 2).init(&device);
-    let agent = Agent::Ebm {
-        energy: &energy,
-        inverse: &inverse,
-    };
     let mut cfg = PlanConfig::preset("maze").unwrap();
     (cfg.planner.horizon, cfg.planner.max_steps) = (20, 30);
     cfg.planner.mppi.iterations = 20;
     // A goal beyond the left border: with nothing but the goal cost, plans head for it.
     let mut env = Maze::new([-0.85, -0.85], [-1.5, -0.85], 0.01);
-    let log = run_episode(
-        &agent,
-        &mut env,
-        &cfg.planner,
-        PlannerKind::Mppi,
-        3,
-        &device,
-    );
+    let log = zero_energy_episode(&mut env, &cfg.planner, PlannerKind::Mppi, 3);
     assert_eq!(
         log.steps, 30,
         "the episode ended early: the agent left the maze"
@@ -239,6 +231,72 @@ fn an_energy_floor_raises_every_transition_below_it() {
         (cost(&cfg) - plain).abs() < 1e-6,
         "a floor below the energy changes nothing"
     );
+}
+
+#[test]
+fn the_search_planner_runs_the_best_path_where_every_move_is_allowed() {
+    let _rng = device_rng_lock();
+    let cfg = PlanConfig::preset("particle").unwrap();
+    let mut env = Particle::benchmark();
+    let best = env.best_return().unwrap();
+    let log = zero_energy_episode(&mut env, &cfg.planner, PlannerKind::Search, 1);
+    // Ten diagonal steps: distances 0.9, 0.8, ..., 0.
+    assert_eq!(log.steps, 10);
+    assert!((best + 4.5).abs() < 1e-9, "best return {best}");
+    assert!((log.return_ - best).abs() < 1e-4, "return {}", log.return_);
+    assert!(
+        log.planned
+            .iter()
+            .all(|p| p.len() == cfg.planner.horizon + 1)
+    );
+}
+
+#[test]
+fn a_search_that_knows_no_walls_learns_them_from_its_failed_moves() {
+    let _rng = device_rng_lock();
+    // E = 0 allows every move, walls included: each move into a wall fails, is left out of
+    // the episode's later plans, and the agent finds the openings.
+    let cfg = PlanConfig::preset("maze").unwrap();
+    let mut env = Maze::benchmark();
+    let log = zero_energy_episode(&mut env, &cfg.planner, PlannerKind::Search, 1);
+    eprintln!(
+        "return {:.2}, {} steps, {} plans",
+        log.return_, log.steps, log.plans
+    );
+    assert!(
+        log.final_distance < 0.01,
+        "final distance {}",
+        log.final_distance
+    );
+    // Bumping costs steps: more than the 52 of the best path, and a plan after each bump.
+    let best = env.best_return().unwrap();
+    assert!(log.return_ < best && log.steps > 52 && log.plans > 20);
+    // It went round the first wall through the upper opening.
+    assert!(
+        log.executed
+            .iter()
+            .any(|s| s[0] > -0.5 && s[0] < 0.0 && s[1] > 0.25)
+    );
+}
+
+#[test]
+fn the_search_planner_refuses_what_it_cannot_do() {
+    let _rng = device_rng_lock();
+    let args = |env: &str, online: bool| PlanArgs {
+        env: env.into(),
+        episodes: 1,
+        planner: PlannerArg::Search,
+        online,
+        obstacle: false,
+        out: std::env::temp_dir().join("ebm-plan-unused"),
+        seed: None,
+        set: Vec::new(),
+        device: Some("flex".into()),
+    };
+    let err = run_plan(args("reacher", false)).unwrap_err();
+    assert!(err.to_string().contains("2-D states"), "{err}");
+    let err = run_plan(args("particle", true)).unwrap_err();
+    assert!(err.to_string().contains("--online"), "{err}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! Everything is host-side `f32`/`f64` arithmetic; randomness comes from the caller as a
 //! source of uniform numbers in `[0, 1)`, so rollouts are reproducible from a seed.
 
+pub mod lattice;
 mod maze;
 mod particle;
 mod reacher;
@@ -67,6 +68,12 @@ pub trait Environment {
     /// `count` random-action trajectories of `len` states each, as the reference generates its
     /// training data.
     fn random_trajectories(&self, count: usize, len: usize, uniform: Uniform) -> Trajectories;
+    /// The highest return an agent can score in an episode from the benchmark start by
+    /// reaching the goal (a search under the true dynamics, see [`lattice::best_return`]);
+    /// `None` where no such search is done (the arm).
+    fn best_return(&self) -> Option<f64> {
+        None
+    }
     /// Obstacles and walls to draw, in the first two state coordinates (none by default).
     fn walls(&self) -> Vec<Rect> {
         Vec::new()
@@ -123,9 +130,8 @@ pub fn point_inverse(state: &[f32], next: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// A seeded uniform source for tests (SplitMix64).
-#[cfg(test)]
-pub(crate) fn test_uniform(seed: u64) -> impl FnMut() -> f64 {
+/// A seeded uniform source (SplitMix64), for tests and searches that must repeat.
+pub(crate) fn seeded_uniform(seed: u64) -> impl FnMut() -> f64 {
     let mut state = seed;
     move || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);

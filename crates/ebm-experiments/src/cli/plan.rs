@@ -21,6 +21,8 @@ pub enum PlannerArg {
     Mppi,
     /// Langevin dynamics over states.
     Langevin,
+    /// Graph search over a lattice of 2-D states (particle, maze; not in the paper).
+    Search,
 }
 
 /// Flags of `ebm plan`.
@@ -80,6 +82,7 @@ pub fn run_plan(args: PlanArgs) -> Result<()> {
         planner: match args.planner {
             PlannerArg::Mppi => PlannerKind::Mppi,
             PlannerArg::Langevin => PlannerKind::Langevin,
+            PlannerArg::Search => PlannerKind::Search,
         },
         online: args.online,
         obstacle: args.obstacle,
@@ -90,10 +93,9 @@ pub fn run_plan(args: PlanArgs) -> Result<()> {
         "{}{}{}",
         outcome.entry.env,
         if args.online { "-online" } else { "" },
-        if matches!(args.planner, PlannerArg::Langevin) {
-            "-langevin"
-        } else {
-            ""
+        match opts.planner {
+            PlannerKind::Mppi => String::new(),
+            other => format!("-{}", other.name()),
         }
     );
     let png = args.out.join(format!("{name}.png"));

@@ -5,6 +5,7 @@
 use burn::config::Config;
 use ebm_sampler::{LangevinConfig, MppiConfig, MppiNoise};
 
+use super::search::SearchConfig;
 use crate::run::optim::OptimizerConfig;
 
 /// How plans are sampled.
@@ -14,6 +15,20 @@ pub enum PlannerKind {
     Mppi,
     /// Langevin dynamics over states (`--mppi=False`).
     Langevin,
+    /// Graph search over a lattice of 2-D states (not in the reference; see
+    /// [`super::search`]).
+    Search,
+}
+
+impl PlannerKind {
+    /// Its name in `plan.json` and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlannerKind::Mppi => "mppi",
+            PlannerKind::Langevin => "langevin",
+            PlannerKind::Search => "search",
+        }
+    }
 }
 
 /// Where the executed actions come from.
@@ -108,6 +123,9 @@ pub struct PlannerConfig {
     /// transitions after offline training (online training leaves the floor as it is).
     #[config(default = "None")]
     pub floor_quantile: Option<f64>,
+    /// The search planner (`--planner search`).
+    #[config(default = "SearchConfig::new()")]
+    pub search: SearchConfig,
     /// Inverse dynamics used to act.
     #[config(default = "InverseKind::GroundTruth")]
     pub inverse: InverseKind,

@@ -10,6 +10,7 @@ use ebm_sampler::SplitMix64;
 use super::config::{InverseKind, PlannerConfig, PlannerKind};
 use super::planner::{Goal, cheapest, plan, plan_actions, rollout};
 use super::routes::random_routes;
+use super::search::{Failed, MoveModel, move_action, search_plan};
 use super::train::{host, rows};
 
 /// Who plans.
@@ -54,12 +55,14 @@ fn shifted(prev: &[Vec<f32>], k: usize) -> Vec<Vec<f32>> {
 
 impl Agent<'_> {
     /// Plans from `obs`; `warm` is the previous plan and how many of its steps were executed;
+    /// `failed` the moves of this episode that did not happen (the search leaves them out);
     /// `rng` draws the random routes of `cfg.restarts`.
     #[allow(clippy::too_many_arguments)]
     pub fn plan(
         &self,
         obs: &[f32],
         warm: Option<(&Planned, usize)>,
+        failed: &[Failed],
         goal: &Goal,
         cfg: &PlannerConfig,
         kind: PlannerKind,
@@ -67,6 +70,34 @@ impl Agent<'_> {
         device: &Device,
     ) -> Planned {
         let (d, t) = (obs.len(), cfg.horizon);
+        if kind == PlannerKind::Search {
+            let model = match self {
+                Agent::Ebm { energy, .. } => MoveModel::Energy(energy),
+                Agent::FeedForward { model } => MoveModel::FeedForward(model),
+            };
+            let range = cfg.mppi.clamp.unwrap_or((-1.0, 1.0));
+            let s = search_plan(
+                model,
+                obs,
+                failed,
+                &goal.target,
+                &cfg.search,
+                range,
+                t + 1,
+                device,
+            );
+            // The baseline executes its own moves; the energy's are acted by inverse dynamics.
+            let actions = matches!(self, Agent::FeedForward { .. }).then(|| {
+                s.moves
+                    .into_iter()
+                    .map(|m| move_action(m, cfg.search.reach))
+                    .collect()
+            });
+            return Planned {
+                states: s.states,
+                actions,
+            };
+        }
         match self {
             Agent::Ebm { energy, .. } => {
                 let mut init: Vec<f32> = Vec::with_capacity((t + 1) * d);
@@ -190,10 +221,12 @@ pub fn run_episode(
         planned: Vec::new(),
     };
     let mut prev: Option<(Planned, usize)> = None;
+    let mut failed: Vec<Failed> = Vec::new();
     loop {
         let p = agent.plan(
             &obs,
             prev.as_ref().map(|(p, k)| (p, *k)),
+            &failed,
             &goal,
             cfg,
             kind,
@@ -205,6 +238,7 @@ pub fn run_episode(
         let (mut k, mut left) = (0, false);
         while k < cfg.execute.min(cfg.horizon) {
             let a = agent.act(env, &obs, &p, k, cfg, device);
+            let from = obs.clone();
             let step = env.step(&a);
             (log.return_, log.steps, log.final_distance) =
                 (log.return_ + step.reward, log.steps + 1, -step.reward);
@@ -222,6 +256,12 @@ pub fn run_episode(
                 / obs.len() as f32;
             if gap as f64 > cfg.replan_gap {
                 left = true;
+                break;
+            }
+            // The search's moves are exact: one that missed its node failed (a wall the model
+            // does not know); it is left out of this episode's later plans, planned afresh.
+            if kind == PlannerKind::Search && gap > 1e-4 {
+                failed.push((from, p.states[k].clone()));
                 break;
             }
         }

@@ -11,6 +11,7 @@ pub mod planner;
 pub mod replay;
 pub mod report;
 pub mod routes;
+pub mod search;
 pub mod train;
 
 use anyhow::{Result, bail};
@@ -134,6 +135,26 @@ pub fn evaluate(
 /// Trains and evaluates one environment.
 pub fn run(opts: &PlanOptions, device: &Device, say: &mut dyn FnMut(&str)) -> Result<PlanOutcome> {
     let mut env = make_env(&opts.config.env, opts.obstacle)?;
+    if opts.planner == PlannerKind::Search {
+        if env.state_dim() != 2 {
+            bail!(
+                "the search planner works on 2-D states (particle, maze), not {}'s {}",
+                env.name(),
+                env.state_dim()
+            );
+        }
+        if opts.online {
+            bail!("--online trains on the planner's samples; use mppi or langevin with it");
+        }
+        let s = &opts.config.planner.search;
+        if s.reach == 0 || s.step.is_nan() || s.step <= 0.0 {
+            bail!(
+                "planner.search needs step > 0 and reach >= 1 (got step {}, reach {})",
+                s.step,
+                s.reach
+            );
+        }
+    }
     let trained = if opts.online {
         online::train_online(&opts.config, opts.planner, env.as_ref(), device, say)
     } else {
@@ -143,6 +164,9 @@ pub fn run(opts: &PlanOptions, device: &Device, say: &mut dyn FnMut(&str)) -> Re
     let mut config = opts.config.clone();
     if let Some(floor) = trained.energy_log.e_floor {
         config.planner.energy_floor = Some(floor);
+    }
+    if let Some(limit) = trained.energy_log.e_search {
+        config.planner.search.max_energy = Some(limit);
     }
     let opts = &PlanOptions {
         config,
@@ -163,6 +187,17 @@ pub fn run(opts: &PlanOptions, device: &Device, say: &mut dyn FnMut(&str)) -> Re
     let ff_agent = Agent::FeedForward { model: &trained.ff };
     let baseline = evaluate(&ff_agent, env.as_mut(), opts, device, say, "baseline");
     let t_ff = t.elapsed().as_secs_f64();
+    // The search with every move allowed: what planning scores knowing nothing of the walls.
+    let no_model = (opts.planner == PlannerKind::Search).then(|| {
+        let mut blind = opts.config.clone();
+        blind.planner.search.max_energy = Some(f64::INFINITY);
+        let blind = PlanOptions {
+            config: blind,
+            ..*opts
+        };
+        let logs = evaluate(&ours_agent, env.as_mut(), &blind, device, say, "no model");
+        mean_std(&logs.iter().map(|l| l.return_).collect::<Vec<_>>()).0
+    });
     let returns = |logs: &[EpisodeLog]| logs.iter().map(|l| l.return_).collect::<Vec<_>>();
     let avg = |logs: &[EpisodeLog], f: fn(&EpisodeLog) -> f64| {
         logs.iter().map(f).sum::<f64>() / logs.len().max(1) as f64
@@ -176,12 +211,10 @@ pub fn run(opts: &PlanOptions, device: &Device, say: &mut dyn FnMut(&str)) -> Re
     };
     let entry = PlanEntry {
         paper: paper_return(&name),
+        best: env.best_return(),
+        no_model,
         env: name,
-        planner: match opts.planner {
-            PlannerKind::Mppi => "mppi",
-            PlannerKind::Langevin => "langevin",
-        }
-        .into(),
+        planner: opts.planner.name().into(),
         online: opts.online,
         episodes: opts.episodes,
         ours: om,

@@ -194,6 +194,7 @@ pub fn train_online(
         test_mse: f64::NAN,
         e_test: [f64::NAN; 2],
         e_floor: None,
+        e_search: None,
         seconds: started.elapsed().as_secs_f64(),
     };
     // The baseline learns from the same transitions, as two-state trajectories.

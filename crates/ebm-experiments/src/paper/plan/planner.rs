@@ -34,7 +34,7 @@ impl Goal {
 /// `sum_t c_t E(s_t, s_t+1) + w v mean(ds^2) + w a mean(dds^2) + w g mean((r_t (s_t - g))^2)`,
 /// each `E` raised to `cfg.energy_floor` when one is set.
 ///
-/// MPPI (the reference's `mppi_step`): `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of
+/// MPPI (the reference's `mppi_step`) and search: `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of
 /// the plan, not its start). Langevin (`mcmc_step`): `c_t = T - t` (early transitions weigh
 /// more), `r_t = 1`, and no `w` on the goal term.
 pub fn plan_cost(
@@ -59,7 +59,7 @@ pub fn plan_cost(
             None => e,
         };
         let e = match kind {
-            PlannerKind::Mppi => e,
+            PlannerKind::Mppi | PlannerKind::Search => e,
             PlannerKind::Langevin => {
                 let c: Vec<f32> = (0..t).map(|i| (t - i) as f32).collect();
                 e * Tensor::<2>::from_data(TensorData::new(c, [1, t]), &device)
@@ -85,7 +85,7 @@ pub fn plan_cost(
     if cfg.g_coeff != 0.0 {
         let gap = x.slice([0..n, 0..len, 0..goal.dims]) - goal.values.clone();
         let goal_cost = match kind {
-            PlannerKind::Mppi => {
+            PlannerKind::Mppi | PlannerKind::Search => {
                 let r: Vec<f32> = (0..len)
                     .map(|i| (w * (i as f64 / t as f64).powi(2)) as f32)
                     .collect();
@@ -113,6 +113,7 @@ pub fn plan(
     let cost = |x: Tensor<3>| plan_cost(Some(energy), x, goal, cfg, kind, w);
     match kind {
         PlannerKind::Mppi => cfg.mppi.run(&cost, init, 1),
+        PlannerKind::Search => unreachable!("search plans come from `search::search_energy`"),
         PlannerKind::Langevin => {
             let [b, len, d] = init.dims();
             let device = init.device();
@@ -212,5 +213,6 @@ pub fn plan_actions(
             });
             mppi.run(&cost, init, 0)
         }
+        PlannerKind::Search => unreachable!("search plans come from `search::search_ff`"),
     }
 }

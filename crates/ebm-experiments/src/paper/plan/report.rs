@@ -46,6 +46,14 @@ pub struct PlanEntry {
     pub baseline_std: f64,
     /// The paper's average return for the pretrained EBM.
     pub paper: Option<f64>,
+    /// The highest return an agent reaching the goal can score (`Environment::best_return`:
+    /// a search under the true dynamics); `None` where not searched (the arm).
+    #[serde(default)]
+    pub best: Option<f64>,
+    /// The search planner only: its average return with every move allowed (no model; walls
+    /// learned from failed moves alone), the floor that the models' knowledge is measured from.
+    #[serde(default)]
+    pub no_model: Option<f64>,
     /// Every episode's return, ours.
     pub ours_returns: Vec<f64>,
     /// Every episode's return, baseline.
@@ -94,12 +102,12 @@ pub fn merge_into(path: &Path, entry: &PlanEntry) -> Result<()> {
 /// The markdown table of entries.
 pub fn table(entries: &[PlanEntry]) -> String {
     let mut s = String::from(
-        "| env | planner | episodes | ours (EBM) | baseline (FF) | paper (EBM) | train s | eval s |\n|---|---|---|---|---|---|---|---|\n",
+        "| env | planner | episodes | ours (EBM) | baseline (FF) | paper (EBM) | best possible | train s | eval s |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for e in entries {
-        let paper = e.paper.map_or("-".to_string(), |p| format!("{p:.2}"));
+        let value = |v: Option<f64>| v.map_or("-".to_string(), |p| format!("{p:.2}"));
         s += &format!(
-            "| {}{} | {} | {} | {:.2} ± {:.2} | {:.2} ± {:.2} | {} | {:.0} | {:.0} |\n",
+            "| {}{} | {} | {} | {:.2} ± {:.2} | {:.2} ± {:.2} | {} | {} | {:.0} | {:.0} |\n",
             e.env,
             if e.online { " (online)" } else { "" },
             e.planner,
@@ -108,7 +116,8 @@ pub fn table(entries: &[PlanEntry]) -> String {
             e.ours_std,
             e.baseline,
             e.baseline_std,
-            paper,
+            value(e.paper),
+            value(e.best),
             e.seconds[0] + e.seconds[1],
             e.seconds[2] + e.seconds[3],
         );
@@ -131,6 +140,8 @@ mod tests {
             baseline: -9.0,
             baseline_std: 1.0,
             paper: paper_return(env),
+            best: (env == "maze").then_some(-71.9),
+            no_model: None,
             ours_returns: vec![ours - 0.5, ours + 0.5],
             baseline_returns: vec![-10.0, -8.0],
             steps: [10.0, 20.0],
@@ -161,11 +172,23 @@ mod tests {
             assert!(json[0].get(field).is_some(), "plan.json lacks {field}");
         }
         assert_eq!(json[1]["paper"], serde_json::json!(-72.07));
+        assert_eq!(json[0]["best"], serde_json::Value::Null);
+        // Files written before `best` existed still merge.
+        let mut old = json.clone();
+        old.as_array_mut().unwrap()[1]
+            .as_object_mut()
+            .unwrap()
+            .remove("best");
+        std::fs::write(&path, old.to_string()).unwrap();
+        merge_into(&path, &entry("particle", -6.0)).unwrap();
         let t = table(&back);
         assert!(
-            t.contains("| maze | mppi | 2 | -75.00 ± 0.50 | -9.00 ± 1.00 | -72.07 | 3 | 7 |"),
+            t.contains(
+                "| maze | mppi | 2 | -75.00 ± 0.50 | -9.00 ± 1.00 | -72.07 | -71.90 | 3 | 7 |"
+            ),
             "{t}"
         );
+        assert!(t.contains("| particle | mppi | 2 | -6.00 ± 0.50 | -9.00 ± 1.00 | -5.14 | - |"));
         // Another planner or training mode on the same environment is a separate entry.
         let online = PlanEntry {
             online: true,

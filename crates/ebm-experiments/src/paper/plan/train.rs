@@ -114,6 +114,8 @@ pub struct TrainLog {
     pub e_test: [f64; 2],
     /// The planner's energy floor taken from the held-out energies (`floor_quantile`).
     pub e_floor: Option<f64>,
+    /// The search planner's largest energy of a possible move (`search.quantile` of the same).
+    pub e_search: Option<f64>,
     /// Seconds of training.
     pub seconds: f64,
 }
@@ -250,12 +252,16 @@ pub fn train_energy(
     let inverse = inverse.valid();
     let held = draw(test, 4096, &mut rng);
     let e_test = held_out_energies(&model.valid(), &held.pairs, d, device);
-    let e_floor = cfg.planner.floor_quantile.map(|q| {
-        let e = model
+    let held_energies = host(
+        model
             .valid()
-            .energy(rows(held.pairs.clone(), 2 * d, device), None);
-        quantile(host(e), q)
-    });
+            .energy(rows(held.pairs.clone(), 2 * d, device), None),
+    );
+    let e_floor = cfg
+        .planner
+        .floor_quantile
+        .map(|q| quantile(held_energies.clone(), q));
+    let e_search = Some(quantile(held_energies, cfg.planner.search.quantile));
     let pred = inverse.forward(rows(held.pairs, 2 * d, device));
     let test_mse = (pred - rows(held.actions, a, device))
         .powi_scalar(2)
@@ -271,6 +277,7 @@ pub fn train_energy(
         test_mse,
         e_test,
         e_floor,
+        e_search,
         seconds: started.elapsed().as_secs_f64(),
     };
     if let Some(f) = e_floor {
