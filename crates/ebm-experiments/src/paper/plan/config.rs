@@ -82,6 +82,11 @@ pub struct PlannerConfig {
     /// `mean((s_t - g)^2)`, as the reference.
     #[config(default = 1.0)]
     pub g_coeff: f64,
+    /// Extend the goal with zeros over the state dimensions it leaves free (the arm's joint
+    /// velocities): plans must end at rest at the goal, not pass through it. Not in the
+    /// reference, whose arm goal is the two angles.
+    #[config(default = false)]
+    pub goal_rest: bool,
     /// Replan when the mean absolute gap between the planned and the observed state exceeds
     /// this (reference benchmark: 0.55).
     #[config(default = 0.55)]

@@ -210,7 +210,11 @@ pub fn run_episode(
 ) -> EpisodeLog {
     let mut rng = SplitMix64::new(seed);
     device.seed(seed);
-    let goal = Goal::new(&env.goal(), device);
+    let mut target = env.goal();
+    if cfg.goal_rest {
+        target.resize(env.state_dim(), 0.0);
+    }
+    let goal = Goal::new(&target, device);
     let mut obs = env.reset(&mut || rng.next_f64());
     let mut log = EpisodeLog {
         return_: 0.0,
