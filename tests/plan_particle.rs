@@ -11,10 +11,10 @@
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor};
-use ebm_data::plan::{Environment, Maze, Particle, maze_valid};
+use ebm_data::plan::{Environment, Maze, Particle, Reacher, maze_valid};
 use ebm_experiments::cli::plan::{PlanArgs, PlannerArg, run_plan};
 use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, PlannerKind};
-use ebm_experiments::paper::plan::episode::{Agent, EpisodeLog, run_episode};
+use ebm_experiments::paper::plan::episode::{Agent, EpisodeLog, goal_values, run_episode};
 use ebm_experiments::paper::plan::planner::{Goal, cheapest, plan_cost};
 use ebm_experiments::paper::plan::{make_env, train_offline};
 use ebm_experiments::testing::device_rng_lock;
@@ -277,6 +277,17 @@ fn a_search_that_knows_no_walls_learns_them_from_its_failed_moves() {
             .iter()
             .any(|s| s[0] > -0.5 && s[0] < 0.0 && s[1] > 0.25)
     );
+}
+
+#[test]
+fn a_goal_at_rest_adds_zero_velocities_to_the_arms_goal() {
+    let mut cfg = PlanConfig::preset("reacher").unwrap().planner;
+    let arm = Reacher::benchmark();
+    assert_eq!(goal_values(&arm, &cfg), vec![-0.3, -0.5]);
+    cfg.goal_rest = true;
+    assert_eq!(goal_values(&arm, &cfg), vec![-0.3, -0.5, 0.0, 0.0]);
+    // The point's goal covers its whole state already.
+    assert_eq!(goal_values(&Particle::benchmark(), &cfg), vec![0.5, 0.5]);
 }
 
 #[test]

@@ -199,6 +199,16 @@ pub struct EpisodeLog {
     pub planned: Vec<Vec<Vec<f32>>>,
 }
 
+/// The values the plans' goal cost pulls towards: the environment's goal, extended with zeros
+/// over the remaining state dimensions when `cfg.goal_rest`.
+pub fn goal_values(env: &dyn Environment, cfg: &PlannerConfig) -> Vec<f32> {
+    let mut target = env.goal();
+    if cfg.goal_rest {
+        target.resize(env.state_dim(), 0.0);
+    }
+    target
+}
+
 /// Runs one episode of `agent` in `env`, seeded by `seed`.
 pub fn run_episode(
     agent: &Agent,
@@ -210,11 +220,7 @@ pub fn run_episode(
 ) -> EpisodeLog {
     let mut rng = SplitMix64::new(seed);
     device.seed(seed);
-    let mut target = env.goal();
-    if cfg.goal_rest {
-        target.resize(env.state_dim(), 0.0);
-    }
-    let goal = Goal::new(&target, device);
+    let goal = Goal::new(&goal_values(env, cfg), device);
     let mut obs = env.reset(&mut || rng.next_f64());
     let mut log = EpisodeLog {
         return_: 0.0,
