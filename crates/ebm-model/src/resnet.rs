@@ -42,6 +42,11 @@ pub struct ResNetConfig {
     /// and what runs saved before the field existed read as) means `false`.
     #[config(default = "None")]
     pub class_head: Option<bool>,
+    /// The stem sees each pixel's largest channel instead of the channels (one channel, the
+    /// same for every hue; as [`crate::MnistNetConfig::max_channel_input`]). `None` (the
+    /// default, and what runs saved before the field existed read as) means `false`.
+    #[config(default = "None")]
+    pub max_channel_input: Option<bool>,
     /// Nonlinearity of the stem and the blocks. Swish by default; the official CIFAR-10 code
     /// uses leaky ReLU (0.2) and swish for ImageNet-128.
     #[config(default = "Activation::Swish")]
@@ -148,7 +153,9 @@ impl ResNetConfig {
             !self.blocks.is_empty(),
             "a ResNet energy needs at least one block"
         );
-        let stem = SameConv2dConfig::new([self.in_channels, self.stem_channels])
+        let max_channel = self.max_channel_input == Some(true);
+        let stem_in = if max_channel { 1 } else { self.in_channels };
+        let stem = SameConv2dConfig::new([stem_in, self.stem_channels])
             .with_spectral_norm(self.spectral_norm)
             .with_power_iterations(self.power_iterations)
             .with_init(self.init)
@@ -185,6 +192,7 @@ impl ResNetConfig {
             head,
             num_classes: self.num_classes,
             class_head,
+            max_channel,
             activation: self.activation,
             head_activation: self.head_activation.unwrap_or(self.activation),
             kernels: self.kernels,
@@ -208,6 +216,9 @@ pub struct ResNetEnergy {
     /// Whether the label selects an output of the head instead of conditioning the blocks.
     #[module(skip)]
     pub class_head: bool,
+    /// Whether the stem sees each pixel's largest channel.
+    #[module(skip)]
+    pub max_channel: bool,
     /// Stem nonlinearity.
     #[module(skip)]
     pub activation: Activation,
@@ -255,6 +266,7 @@ impl ResNetEnergy {
     /// The head's outputs `[batch, outputs]`; `labels` condition the blocks (official form).
     fn head_outputs(&self, x: Tensor<4>, labels: Option<&Tensor<2>>) -> Tensor<2> {
         let batch = x.dims()[0];
+        let x = if self.max_channel { x.max_dim(1) } else { x };
         let mut h = self.activation.apply(self.stem.forward(x), self.kernels);
         for block in &self.blocks {
             h = block.forward(h, labels);

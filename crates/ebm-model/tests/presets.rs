@@ -4,7 +4,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use ebm_model::{
-    EnergyModel, MlpEnergyConfig, MnistNetConfig, ResNetConfig, one_hot, weight_count,
+    BlockSpec, EnergyModel, MlpEnergyConfig, MnistNetConfig, ResNetConfig, one_hot, weight_count,
 };
 
 fn assert_within_1pct(found: usize, expected: f64, name: &str) {
@@ -193,6 +193,12 @@ fn energies_of_one_pattern_in(
         .with_hidden(8);
     let net = reduce(config).init(&device);
     assert_eq!(net.convs[0].weight.val().dims()[1], 1, "one input channel");
+    let x = one_pattern_in(colours, &device);
+    net.energy(x, None).into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// One 8x8 pattern painted in each of `colours` (channel gains): `[colours, 3, 8, 8]`.
+fn one_pattern_in(colours: &[[f32; 3]], device: &Device) -> Tensor<4> {
     let pattern: Vec<f32> = (0..64).map(|i| ((i * 7) % 5) as f32 / 4.0).collect();
     let data: Vec<f32> = colours
         .iter()
@@ -204,8 +210,37 @@ fn energies_of_one_pattern_in(
         })
         .collect();
     let shape = [colours.len(), 3, 8, 8];
-    let x = Tensor::<4>::from_data(burn::tensor::TensorData::new(data, shape), &device);
-    net.energy(x, None).into_data().try_to_vec::<f32>().unwrap()
+    Tensor::<4>::from_data(burn::tensor::TensorData::new(data, shape), device)
+}
+
+#[test]
+fn a_max_channel_resnet_sees_every_hue_alike_under_every_label() {
+    let device = Device::flex();
+    let net = ResNetConfig::new(vec![BlockSpec::new(8, true)])
+        .with_stem_channels(4)
+        .with_num_classes(Some(3))
+        .with_max_channel_input(Some(true))
+        .init(&device);
+    assert_eq!(net.stem.weight.val().dims()[1], 1, "one input channel");
+    let colours = [
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0],
+        [0.5, 0.5, 0.5],
+    ];
+    let e: Vec<f32> = net
+        .class_energies(one_pattern_in(&colours, &device))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    // Rows of three class energies: red, green and blue alike for every label, grey not.
+    for k in 0..3 {
+        assert!(
+            (e[k] - e[3 + k]).abs() < 1e-5 && (e[k] - e[6 + k]).abs() < 1e-5,
+            "{e:?}"
+        );
+        assert!((e[k] - e[9 + k]).abs() > 1e-6, "{e:?}");
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Plans by graph search over what a learned model allows, for 2-D states (`--planner
-//! search`): a lattice of states one action's reach apart around the observation, an edge
-//! between neighbours wherever the model takes the move to be possible, and the least-cost path
+//! search`): a lattice of states around the observation (by default one action's reach
+//! apart), an edge between nodes one move apart wherever the model takes the move to be
+//! possible, and the least-cost path
 //! (each step costing its destination's L1 distance to the goal, the environment's per-step
 //! cost) to the reachable node nearest the goal.
 //!
@@ -43,7 +44,7 @@ pub struct SearchConfig {
 pub struct Searched {
     /// States, `len` of them.
     pub states: Vec<Vec<f32>>,
-    /// Moves `(di, dj)` of one lattice step each, `len - 1` of them.
+    /// Moves `(di, dj)` in lattice steps (`(0, 0)` where the plan waits), `len - 1` of them.
     pub moves: Vec<(i64, i64)>,
 }
 
