@@ -16,6 +16,7 @@
 //! ```
 
 pub mod activation;
+pub mod channel_reduce;
 pub mod conditioning;
 pub mod count;
 pub mod dense;
@@ -30,6 +31,7 @@ pub mod same_conv;
 pub mod spectral;
 
 pub use activation::Activation;
+pub use channel_reduce::ChannelReduce;
 pub use conditioning::one_hot;
 pub use count::weight_count;
 pub use dense::{Dense, DenseConfig};
@@ -37,7 +39,7 @@ pub use ebm_kernels::{Kernels, conv2d_same};
 pub use energy::{EnergyModel, tiled_class_energies};
 pub use init::WeightInit;
 pub use mlp::{MlpEnergy, MlpEnergyConfig};
-pub use mnist_net::{ChannelReduce, MnistNet, MnistNetConfig};
+pub use mnist_net::{MnistNet, MnistNetConfig};
 pub use regressor::{MlpRegressor, MlpRegressorConfig};
 pub use res_block::{ResBlock, ResBlockConfig};
 pub use resnet::{BlockSpec, ResNetConfig, ResNetEnergy};

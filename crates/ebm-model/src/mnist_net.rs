@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::activation::Activation;
+use crate::channel_reduce::ChannelReduce;
 use crate::dense::{Dense, DenseConfig};
 use crate::energy::EnergyModel;
 use crate::init::WeightInit;
@@ -65,17 +66,6 @@ pub struct MnistNetConfig {
     pub kernels: Kernels,
 }
 
-/// What a [`MnistNet`] sees of its input channels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChannelReduce {
-    /// The channels as they are.
-    None,
-    /// Their mean (one grey channel).
-    Mean,
-    /// Their largest value at each pixel (one channel).
-    Max,
-}
-
 /// `fc(act(fc_sn(flatten(act(conv4x4s2^3(act(conv3x3(x))))))))`: 28 -> 14 -> 7 -> 4, 1.25 M weights.
 #[derive(Module, Debug)]
 pub struct MnistNet {
@@ -115,19 +105,9 @@ impl MnistNetConfig {
                 .with_kernels(self.kernels)
                 .init(device)
         };
-        let reduce = if self.max_channel_input == Some(true) {
-            ChannelReduce::Max
-        } else if self.grey_input == Some(true) {
-            ChannelReduce::Mean
-        } else {
-            ChannelReduce::None
-        };
-        let first = match reduce {
-            ChannelReduce::None => self.in_channels,
-            _ => 1,
-        };
+        let reduce = ChannelReduce::from_flags(self.grey_input, self.max_channel_input);
         let convs = vec![
-            conv([first, h], 3, 1),
+            conv([reduce.channels(self.in_channels), h], 3, 1),
             conv([h, h], 4, 2),
             conv([h, 2 * h], 4, 2),
             conv([2 * h, 4 * h], 4, 2),
@@ -188,11 +168,7 @@ impl MnistNet {
     /// The last layer's outputs `[batch, classes]` (`[batch, 1]` unconditional).
     fn outputs(&self, x: Tensor<4>) -> Tensor<2> {
         let batch = x.dims()[0];
-        let mut h = match self.reduce {
-            ChannelReduce::None => x,
-            ChannelReduce::Mean => x.mean_dim(1),
-            ChannelReduce::Max => x.max_dim(1),
-        };
+        let mut h = self.reduce.apply(x);
         for conv in &self.convs {
             h = self.activation.apply(conv.forward(h), self.kernels);
         }

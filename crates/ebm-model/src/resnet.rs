@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::activation::Activation;
+use crate::channel_reduce::ChannelReduce;
 use crate::dense::{Dense, DenseConfig};
 use crate::energy::{EnergyModel, tiled_class_energies};
 use crate::init::WeightInit;
@@ -153,9 +154,8 @@ impl ResNetConfig {
             !self.blocks.is_empty(),
             "a ResNet energy needs at least one block"
         );
-        let max_channel = self.max_channel_input == Some(true);
-        let stem_in = if max_channel { 1 } else { self.in_channels };
-        let stem = SameConv2dConfig::new([stem_in, self.stem_channels])
+        let reduce = ChannelReduce::from_flags(None, self.max_channel_input);
+        let stem = SameConv2dConfig::new([reduce.channels(self.in_channels), self.stem_channels])
             .with_spectral_norm(self.spectral_norm)
             .with_power_iterations(self.power_iterations)
             .with_init(self.init)
@@ -192,7 +192,7 @@ impl ResNetConfig {
             head,
             num_classes: self.num_classes,
             class_head,
-            max_channel,
+            reduce,
             activation: self.activation,
             head_activation: self.head_activation.unwrap_or(self.activation),
             kernels: self.kernels,
@@ -216,9 +216,9 @@ pub struct ResNetEnergy {
     /// Whether the label selects an output of the head instead of conditioning the blocks.
     #[module(skip)]
     pub class_head: bool,
-    /// Whether the stem sees each pixel's largest channel.
+    /// How the input channels are reduced before the stem.
     #[module(skip)]
-    pub max_channel: bool,
+    pub reduce: ChannelReduce,
     /// Stem nonlinearity.
     #[module(skip)]
     pub activation: Activation,
@@ -266,7 +266,7 @@ impl ResNetEnergy {
     /// The head's outputs `[batch, outputs]`; `labels` condition the blocks (official form).
     fn head_outputs(&self, x: Tensor<4>, labels: Option<&Tensor<2>>) -> Tensor<2> {
         let batch = x.dims()[0];
-        let x = if self.max_channel { x.max_dim(1) } else { x };
+        let x = self.reduce.apply(x);
         let mut h = self.activation.apply(self.stem.forward(x), self.kernels);
         for block in &self.blocks {
             h = block.forward(h, labels);
