@@ -72,6 +72,13 @@ impl Lattice {
         Some(ij[0] * self.size[1] + ij[1])
     }
 
+    /// The move `(di, dj)` from node `from` to node `to`.
+    pub fn offset(&self, from: usize, to: usize) -> (i64, i64) {
+        let ij = |v: usize| ((v / self.size[1]) as i64, (v % self.size[1]) as i64);
+        let ((i0, j0), (i1, j1)) = (ij(from), ij(to));
+        (i1 - i0, j1 - j0)
+    }
+
     /// The node `(di, dj)` away from node `index`, if it is on the lattice.
     pub fn neighbour(&self, index: usize, (di, dj): (i64, i64)) -> Option<usize> {
         let i = (index / self.size[1]) as i64 + di;
@@ -211,6 +218,7 @@ mod tests {
         assert!(first[0] < -0.93 && last[0] > 0.93, "{first:?} {last:?}");
         assert_eq!(l.neighbour(0, (-1, 0)), None);
         assert_eq!(l.neighbour(0, (1, 1)), Some(l.size[1] + 1));
+        assert_eq!(l.offset(l.size[1] + 1, 0), (-1, -1));
         assert_eq!(moves_within(1), KING_MOVES.to_vec());
         assert_eq!(moves_within(2).len(), 24);
     }

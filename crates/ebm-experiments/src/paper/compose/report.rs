@@ -101,7 +101,16 @@ pub struct ComposeReport {
     pub seconds: f64,
 }
 
-/// The table of [`ComposeReport::scores`].
+/// Table cells of `values`, three decimals each.
+fn cells(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:.3}"))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// The tables of [`ComposeReport::scores`] and [`ComposeReport::realism`].
 pub fn markdown(r: &ComposeReport) -> String {
     let mut s = format!(
         "| method | combinations | samples | {} | joint |\n|---|---|---|{}---|\n",
@@ -109,17 +118,12 @@ pub fn markdown(r: &ComposeReport) -> String {
         "---|".repeat(r.attributes.len())
     );
     for row in &r.scores {
-        let acc: Vec<String> = row
-            .attribute_accuracy
-            .iter()
-            .map(|a| format!("{a:.3}"))
-            .collect();
         s += &format!(
             "| {} | {} | {} | {} | {:.3} |\n",
             row.method,
             row.split,
             row.samples,
-            acc.join(" | "),
+            cells(&row.attribute_accuracy),
             row.joint_accuracy
         );
     }
@@ -134,16 +138,11 @@ pub fn markdown(r: &ComposeReport) -> String {
         "---|".repeat(r.attributes.len())
     );
     for m in &r.realism {
-        let conf: Vec<String> = m
-            .mean_confidence
-            .iter()
-            .map(|c| format!("{c:.3}"))
-            .collect();
         s += &format!(
             "| {} | {:.1} | {} |\n",
             m.method,
             m.proxy_fid,
-            conf.join(" | ")
+            cells(&m.mean_confidence)
         );
     }
     s += &format!(

@@ -34,8 +34,8 @@ impl Goal {
 /// `sum_t c_t E(s_t, s_t+1) + w v mean(ds^2) + w a mean(dds^2) + w g mean((r_t (s_t - g))^2)`,
 /// each `E` raised to `cfg.energy_floor` when one is set.
 ///
-/// MPPI (the reference's `mppi_step`) and search: `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of
-/// the plan, not its start). Langevin (`mcmc_step`): `c_t = T - t` (early transitions weigh
+/// MPPI (the reference's `mppi_step`; the search, which plans without this cost, is weighed
+/// alike): `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of the plan, not its start). Langevin (`mcmc_step`): `c_t = T - t` (early transitions weigh
 /// more), `r_t = 1`, and no `w` on the goal term.
 pub fn plan_cost(
     energy: Option<&MlpEnergy>,
@@ -113,7 +113,7 @@ pub fn plan(
     let cost = |x: Tensor<3>| plan_cost(Some(energy), x, goal, cfg, kind, w);
     match kind {
         PlannerKind::Mppi => cfg.mppi.run(&cost, init, 1),
-        PlannerKind::Search => unreachable!("search plans come from `search::search_energy`"),
+        PlannerKind::Search => unreachable!("search plans come from `search::search_plan`"),
         PlannerKind::Langevin => {
             let [b, len, d] = init.dims();
             let device = init.device();
@@ -213,6 +213,6 @@ pub fn plan_actions(
             });
             mppi.run(&cost, init, 0)
         }
-        PlannerKind::Search => unreachable!("search plans come from `search::search_ff`"),
+        PlannerKind::Search => unreachable!("search plans come from `search::search_plan`"),
     }
 }

@@ -12,7 +12,7 @@
 //! the walls rather than how well a sampler finds the way. Not in the paper (which plans with
 //! MPPI or Langevin); a lattice of a 4-D state (the arm) is out of reach, so 2-D only.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use burn::config::Config;
 use burn::tensor::Device;
@@ -57,8 +57,8 @@ fn lattice_at(obs: &[f32], step: f64, range: (f64, f64)) -> Lattice {
     Lattice::around(p, step, lo, hi)
 }
 
-/// A lattice edge: from node, to node, the move.
-type Edge = (usize, usize, (i64, i64));
+/// A lattice edge: from node, to node (the move is [`Lattice::offset`] of the two).
+type Edge = (usize, usize);
 
 /// Every lattice edge of `moves`, with the pairs of states it joins `[n, 4]`.
 fn edges(lattice: &Lattice, moves: &[(i64, i64)]) -> (Vec<Edge>, Vec<f32>) {
@@ -66,7 +66,7 @@ fn edges(lattice: &Lattice, moves: &[(i64, i64)]) -> (Vec<Edge>, Vec<f32>) {
     for u in 0..lattice.len() {
         for &m in moves {
             if let Some(v) = lattice.neighbour(u, m) {
-                list.push((u, v, m));
+                list.push((u, v));
                 let (a, b) = (lattice.point(u), lattice.point(v));
                 pairs.extend([a[0], a[1], b[0], b[1]].map(|x| x as f32));
             }
@@ -96,7 +96,7 @@ fn failed_edge(lattice: &Lattice, (from, to): &Failed) -> Option<(usize, usize)>
 fn search(
     lattice: &Lattice,
     moves: &[(i64, i64)],
-    mut allowed: HashMap<(usize, usize), (i64, i64)>,
+    mut allowed: HashSet<Edge>,
     failed: &[Failed],
     goal: &[f32],
     len: usize,
@@ -114,7 +114,7 @@ fn search(
         .nearest(lattice.anchor)
         .expect("the anchor is a node");
     let (best, prev) = least_costs(lattice, start, moves, |u, v| {
-        allowed.contains_key(&(u, v)).then(|| dist(v))
+        allowed.contains(&(u, v)).then(|| dist(v))
     });
     let target = (0..lattice.len())
         .filter(|&v| best[v].is_finite())
@@ -133,7 +133,10 @@ fn search(
         })
         .collect();
     states[0] = lattice.anchor.map(|x| x as f32).to_vec();
-    let mut moves: Vec<(i64, i64)> = path.windows(2).map(|w| allowed[&(w[0], w[1])]).collect();
+    let mut moves: Vec<(i64, i64)> = path
+        .windows(2)
+        .map(|w| lattice.offset(w[0], w[1]))
+        .collect();
     let last = states.last().expect("never empty").clone();
     states.resize(len, last);
     moves.resize(len - 1, (0, 0));
@@ -150,14 +153,15 @@ pub enum MoveModel<'a> {
     FeedForward(&'a MlpRegressor),
 }
 
-/// The lattice edges `model` takes to be possible, keyed by their nodes.
+/// The lattice edges `model` takes to be possible.
 fn possible(
     model: MoveModel,
+    lattice: &Lattice,
     list: Vec<Edge>,
     pairs: Vec<f32>,
     cfg: &SearchConfig,
     device: &Device,
-) -> HashMap<(usize, usize), (i64, i64)> {
+) -> HashSet<Edge> {
     let keep: Vec<bool> = match model {
         MoveModel::Energy(energy) => {
             let limit = cfg.max_energy.unwrap_or(f64::INFINITY);
@@ -167,16 +171,17 @@ fn possible(
                 .collect()
         }
         MoveModel::FeedForward(ff) => {
-            let r = cfg.reach as f32;
-            let inputs: Vec<f32> = list
+            let moves: Vec<(i64, i64)> = list.iter().map(|&(u, v)| lattice.offset(u, v)).collect();
+            let inputs: Vec<f32> = moves
                 .iter()
                 .zip(pairs.chunks_exact(4))
-                .flat_map(|(&(_, _, (di, dj)), p)| [p[0], p[1], di as f32 / r, dj as f32 / r])
+                .flat_map(|(&m, p)| [&p[..2], &move_action(m, cfg.reach)[..]].concat())
                 .collect();
             let next = host(ff.forward(rows(inputs, 4, device)));
-            list.iter()
+            moves
+                .iter()
                 .zip(pairs.chunks_exact(4).zip(next.chunks_exact(2)))
-                .map(|(&(_, _, (di, dj)), (p, n))| {
+                .map(|(&(di, dj), (p, n))| {
                     let lands =
                         |a: usize, d: i64| ((n[a] - p[a]) as f64 / cfg.step).round() as i64 == d;
                     lands(0, di) && lands(1, dj)
@@ -186,8 +191,7 @@ fn possible(
     };
     list.into_iter()
         .zip(keep)
-        .filter(|(_, k)| *k)
-        .map(|((u, v, m), _)| ((u, v), m))
+        .filter_map(|(edge, k)| k.then_some(edge))
         .collect()
 }
 
@@ -207,7 +211,7 @@ pub fn search_plan(
     let lattice = lattice_at(obs, cfg.step, range);
     let moves = moves_within(cfg.reach as i64);
     let (list, pairs) = edges(&lattice, &moves);
-    let allowed = possible(model, list, pairs, cfg, device);
+    let allowed = possible(model, &lattice, list, pairs, cfg, device);
     search(&lattice, &moves, allowed, failed, goal, len)
 }
 
@@ -231,11 +235,7 @@ mod tests {
             let p = lattice.point(v);
             (p[0] - 0.2).abs() < 1e-9 && p[1] < 0.35
         };
-        let allowed: HashMap<_, _> = list
-            .into_iter()
-            .filter(|&(_, v, _)| !wall(v))
-            .map(|(u, v, m)| ((u, v), m))
-            .collect();
+        let allowed: HashSet<Edge> = list.into_iter().filter(|&(_, v)| !wall(v)).collect();
         let plan = search(&lattice, &moves, allowed.clone(), &[], &[0.4, 0.0], 12);
         assert_eq!(plan.states.len(), 12);
         assert_eq!(plan.moves.len(), 11);
