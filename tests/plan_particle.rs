@@ -2,6 +2,8 @@
 //! (zero) transition energy, an episode's return is the sum of its rewards, a briefly trained
 //! transition energy plans to the goal, maze plans stay inside its border, the planner keeps
 //! the cheapest of several plans, an energy floor raises the cost of well-liked transitions,
+//! negatives sharing the positives' first states price the same move alike wherever the data
+//! lie (negatives at uniform first states do not),
 //! the search planner runs the best path where the energy allows every move and learns a
 //! maze's walls from its failed moves where it knows none, and bad environment names and
 //! planners are errors.
@@ -11,14 +13,16 @@
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor};
-use ebm_data::plan::{Environment, Maze, Particle, Reacher, maze_valid};
+use ebm_data::plan::{Environment, Maze, Particle, Reacher, Trajectories, maze_valid};
 use ebm_experiments::cli::plan::{PlanArgs, PlannerArg, run_plan};
 use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, PlannerKind};
 use ebm_experiments::paper::plan::episode::{Agent, EpisodeLog, goal_values, run_episode};
 use ebm_experiments::paper::plan::planner::{Goal, cheapest, plan_cost};
+use ebm_experiments::paper::plan::train::train_energy;
 use ebm_experiments::paper::plan::{make_env, train_offline};
 use ebm_experiments::testing::device_rng_lock;
-use ebm_model::{MlpEnergy, MlpEnergyConfig, MlpRegressorConfig};
+use ebm_model::{EnergyModel, MlpEnergy, MlpEnergyConfig, MlpRegressorConfig};
+use ebm_sampler::SplitMix64;
 
 /// The L1 distance of `s` to the goal (the particle's per-step cost).
 fn l1(s: &[f32], goal: &[f32]) -> f64 {
@@ -160,6 +164,96 @@ fn a_briefly_trained_transition_energy_plans_to_the_goal() {
     assert!(
         reached >= 2,
         "{reached} of 3 episodes reached the goal within 60 steps"
+    );
+}
+
+/// Random-walk transitions of the point (steps of up to 0.05 per coordinate): `crowded`
+/// trajectories start near (-0.5, -0.5), `rare` ones near (0.5, 0.5).
+fn two_crowds(crowded: usize, rare: usize, rng: &mut SplitMix64) -> Trajectories {
+    let len = 11;
+    let mut data = Trajectories::new(2, 2, len);
+    for i in 0..crowded + rare {
+        let c = if i < crowded { -0.5 } else { 0.5 };
+        let mut s = [
+            c + 0.1 * (rng.next_f64() - 0.5),
+            c + 0.1 * (rng.next_f64() - 0.5),
+        ];
+        let (mut states, mut actions) = (s.map(|v| v as f32).to_vec(), Vec::new());
+        for _ in 1..len {
+            let a = [2.0 * rng.next_f64() - 1.0, 2.0 * rng.next_f64() - 1.0];
+            s = [s[0] + 0.05 * a[0], s[1] + 0.05 * a[1]];
+            states.extend(s.map(|v| v as f32));
+            actions.extend(a.map(|v| v as f32));
+        }
+        data.push(&states, &actions);
+    }
+    data
+}
+
+/// Mean energy of the moves `(s, s + m)` from `centre` for a few real moves `m`, and of a
+/// jump no step can make.
+fn moves_and_jump(energy: &MlpEnergy, centre: f32, device: &Device) -> (f64, f64) {
+    let e = |pairs: Vec<f32>| {
+        let n = pairs.len() / 4;
+        energy
+            .energy(
+                Tensor::<1>::from_floats(pairs.as_slice(), device).reshape([n, 4]),
+                None,
+            )
+            .mean()
+            .into_scalar::<f64>()
+    };
+    let moves = [
+        [0.03, 0.0],
+        [-0.03, 0.0],
+        [0.0, 0.03],
+        [0.0, -0.03],
+        [0.02, 0.02],
+    ];
+    let pairs = moves
+        .iter()
+        .flat_map(|m| [centre, centre, centre + m[0], centre + m[1]])
+        .collect();
+    (
+        e(pairs),
+        e(vec![centre, centre, centre + 0.3, centre - 0.3]),
+    )
+}
+
+#[test]
+fn a_conditional_energy_prices_moves_alike_where_the_data_crowd_and_where_they_are_rare() {
+    let _rng = device_rng_lock();
+    let device = Device::flex();
+    let mut rng = SplitMix64::new(11);
+    let data = two_crowds(900, 100, &mut rng);
+    let test = two_crowds(90, 10, &mut rng);
+    let gap = |conditional: bool| {
+        let mut cfg = PlanConfig::preset("particle").unwrap();
+        cfg.iterations = 400;
+        cfg.batch = 128;
+        cfg.hidden = 32;
+        cfg.negatives.conditional = conditional;
+        let (energy, _, _) = train_energy(&cfg, &data, &test, &device, &mut |_| {});
+        let (crowded, crowded_jump) = moves_and_jump(&energy, -0.5, &device);
+        let (rare, rare_jump) = moves_and_jump(&energy, 0.5, &device);
+        eprintln!(
+            "conditional {conditional}: moves {crowded:.4} (crowded) {rare:.4} (rare), \
+             jumps {crowded_jump:.4} {rare_jump:.4}"
+        );
+        (rare - crowded, rare_jump - rare)
+    };
+    let (joint_gap, _) = gap(false);
+    let (cond_gap, cond_jump) = gap(true);
+    // Negatives at uniform first states (the reference) teach where the states lie: the same
+    // moves cost more where the data are rare. Negatives sharing the positives' first states
+    // teach the moves alone.
+    assert!(
+        joint_gap > 0.0 && cond_gap.abs() < 0.5 * joint_gap,
+        "rare minus crowded: joint {joint_gap}, conditional {cond_gap}"
+    );
+    assert!(
+        cond_jump > 0.0,
+        "a jump must cost more than a real move: {cond_jump}"
     );
 }
 

@@ -60,6 +60,16 @@ pub struct NegativeConfig {
     /// planner otherwise jumps), and uniform `u` covers every position, walls included.
     #[config(default = 0.2)]
     pub fresh_radius: f64,
+    /// Every negative shares its first state with a positive: fresh ones start at
+    /// `(s_t, s_t + U(-fresh_radius, fresh_radius)^D)`, replayed ones make the replayed pair's
+    /// move `s'_r - s_r` from `s_t`. Contrastive divergence then compares `p(s_t+1 | s_t)`
+    /// alone, and the energy learns the dynamics rather than where the data's states lie: with
+    /// negatives at uniform first states (the reference) it also learns the data's density of
+    /// `s_t`, and plans that leave the states random actions visit most (for the arm, those near
+    /// its rest pose) pay for it. (The Langevin sampler keeps `s_t` fixed; MPPI negatives
+    /// move both states.)
+    #[config(default = false)]
+    pub conditional: bool,
 }
 
 /// The planner and the model-predictive loop.

@@ -193,6 +193,10 @@ pub struct EpisodeLog {
     pub final_distance: f64,
     /// Plans made.
     pub plans: usize,
+    /// Mean over executed steps of the mean absolute gap, per state coordinate, between the
+    /// state a plan said the step would reach and the state it reached: how far plans are
+    /// from what the agent can do (0 for plans the dynamics follow exactly).
+    pub plan_gap: f64,
     /// The executed states, the reset state first.
     pub executed: Vec<Vec<f32>>,
     /// Every plan's states.
@@ -227,11 +231,13 @@ pub fn run_episode(
         steps: 0,
         final_distance: f64::NAN,
         plans: 0,
+        plan_gap: 0.0,
         executed: vec![obs.clone()],
         planned: Vec::new(),
     };
     let mut prev: Option<(Planned, usize)> = None;
     let mut failed: Vec<Failed> = Vec::new();
+    let mut gap_sum = 0.0;
     loop {
         let p = agent.plan(
             &obs,
@@ -255,15 +261,17 @@ pub fn run_episode(
             obs = step.state;
             log.executed.push(obs.clone());
             k += 1;
-            if step.done || log.steps >= cfg.max_steps {
-                return log;
-            }
             let gap: f32 = p.states[k]
                 .iter()
                 .zip(&obs)
                 .map(|(a, b)| (a - b).abs())
                 .sum::<f32>()
                 / obs.len() as f32;
+            gap_sum += f64::from(gap);
+            log.plan_gap = gap_sum / log.steps as f64;
+            if step.done || log.steps >= cfg.max_steps {
+                return log;
+            }
             if gap as f64 > cfg.replan_gap {
                 left = true;
                 break;

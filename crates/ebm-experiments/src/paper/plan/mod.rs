@@ -119,13 +119,14 @@ pub fn evaluate(
             let seed = opts.config.seed.wrapping_add(1000 + i as u64);
             let log = run_episode(agent, env, &opts.config.planner, opts.planner, seed, device);
             say(&format!(
-                "{label} episode {}/{}: return {:.2}, {} steps, {} plans, final distance {:.3}",
+                "{label} episode {}/{}: return {:.2}, {} steps, {} plans, final distance {:.3}, plan gap {:.4}",
                 i + 1,
                 opts.episodes,
                 log.return_,
                 log.steps,
                 log.plans,
-                log.final_distance
+                log.final_distance,
+                log.plan_gap
             ));
             log
         })
@@ -231,6 +232,7 @@ pub fn run(opts: &PlanOptions, device: &Device, say: &mut dyn FnMut(&str)) -> Re
             avg(&ours, |l| l.final_distance),
             avg(&baseline, |l| l.final_distance),
         ],
+        plan_gap: Some([avg(&ours, |l| l.plan_gap), avg(&baseline, |l| l.plan_gap)]),
         seconds: [
             trained.energy_log.seconds,
             trained.ff_log.seconds,

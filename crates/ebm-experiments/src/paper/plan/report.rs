@@ -62,6 +62,12 @@ pub struct PlanEntry {
     pub steps: [f64; 2],
     /// Mean distance to the goal at the end of an episode, ours and baseline.
     pub final_distance: [f64; 2],
+    /// Mean gap between planned and reached states ([`EpisodeLog::plan_gap`]), ours and
+    /// baseline.
+    ///
+    /// [`EpisodeLog::plan_gap`]: super::episode::EpisodeLog::plan_gap
+    #[serde(default)]
+    pub plan_gap: Option<[f64; 2]>,
     /// Seconds: training the energy (and inverse model), training the baseline, evaluating
     /// ours, evaluating the baseline.
     pub seconds: [f64; 4],
@@ -146,6 +152,7 @@ mod tests {
             baseline_returns: vec![-10.0, -8.0],
             steps: [10.0, 20.0],
             final_distance: [0.0, 0.1],
+            plan_gap: Some([0.01, 0.02]),
             seconds: [1.0, 2.0, 3.0, 4.0],
             test_mse: [0.1, 0.2],
             energies: [-0.1, 0.1],
