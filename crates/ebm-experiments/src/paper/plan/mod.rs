@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod episode;
+pub mod negatives;
 pub mod online;
 pub mod planner;
 pub mod replay;
