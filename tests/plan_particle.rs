@@ -15,7 +15,7 @@ use burn::module::Param;
 use burn::tensor::{Device, Tensor};
 use ebm_data::plan::{Environment, Maze, Particle, Reacher, Trajectories, maze_valid};
 use ebm_experiments::cli::plan::{PlanArgs, PlannerArg, run_plan};
-use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, PlannerKind};
+use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, PlannerKind, Sampler};
 use ebm_experiments::paper::plan::episode::{Agent, EpisodeLog, goal_values, run_episode};
 use ebm_experiments::paper::plan::planner::{Goal, cheapest, plan_cost};
 use ebm_experiments::paper::plan::train::train_energy;
@@ -297,7 +297,7 @@ fn the_cheapest_of_several_plans_is_kept() {
     let past = [0.0, 0.0, 0.3, 0.3, 0.6, 0.6, 0.9, 0.9];
     let x = Tensor::<1>::from_floats([stay, past, reach].concat().as_slice(), &device)
         .reshape([3, 4, 2]);
-    let best = cheapest(&energy, x, &goal, &cfg, PlannerKind::Mppi);
+    let best = cheapest(&energy, x, &goal, &cfg, Sampler::Mppi);
     assert_eq!(best.dims(), [1, 4, 2]);
     assert_eq!(
         best.into_data().try_to_vec::<f32>().unwrap(),
@@ -314,7 +314,7 @@ fn an_energy_floor_raises_every_transition_below_it() {
     let x = Tensor::<1>::from_floats([0.0, 0.0, 0.1, 0.2, 0.3, 0.1].as_slice(), &device)
         .reshape([1, 3, 2]);
     let cost = |cfg: &PlannerConfig| {
-        plan_cost(Some(&energy), x.clone(), &goal, cfg, PlannerKind::Mppi, 1.0).into_scalar::<f32>()
+        plan_cost(Some(&energy), x.clone(), &goal, cfg, Sampler::Mppi, 1.0).into_scalar::<f32>()
     };
     let plain = cost(&cfg);
     cfg.energy_floor = Some(0.25);

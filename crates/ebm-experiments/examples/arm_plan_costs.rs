@@ -13,7 +13,7 @@
 
 use anyhow::{Context, Result};
 use burn::tensor::{Device, Tensor, TensorData};
-use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, PlannerKind};
+use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, Sampler};
 use ebm_experiments::paper::plan::planner::{Goal, plan, plan_cost};
 use ebm_experiments::paper::plan::train::host;
 use ebm_experiments::paper::plan::{make_env, train_offline};
@@ -90,7 +90,7 @@ fn main() -> Result<()> {
                 from_rest.clone(),
                 &goal,
                 p,
-                PlannerKind::Mppi,
+                Sampler::Mppi,
                 1.0,
             );
             let states = host(x).chunks(4).map(<[f32]>::to_vec).collect();
@@ -114,7 +114,7 @@ fn main() -> Result<()> {
         let x = sequence(states, &device);
         let cost = |p: &PlannerConfig, with_energy: bool| {
             let energy = with_energy.then_some(&trained.energy);
-            plan_cost(energy, x.clone(), &goal, p, PlannerKind::Mppi, 1.0).into_scalar::<f64>()
+            plan_cost(energy, x.clone(), &goal, p, Sampler::Mppi, 1.0).into_scalar::<f64>()
         };
         println!(
             "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",

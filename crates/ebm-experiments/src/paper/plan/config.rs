@@ -20,7 +20,25 @@ pub enum PlannerKind {
     Search,
 }
 
+/// How a sampling planner draws plans: the reference's two. The search is not one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampler {
+    /// MPPI over states (or, for the baseline, actions).
+    Mppi,
+    /// Langevin dynamics.
+    Langevin,
+}
+
 impl PlannerKind {
+    /// The sampler behind this planner; `None` for the search, which samples nothing.
+    pub fn sampler(self) -> Option<Sampler> {
+        match self {
+            PlannerKind::Mppi => Some(Sampler::Mppi),
+            PlannerKind::Langevin => Some(Sampler::Langevin),
+            PlannerKind::Search => None,
+        }
+    }
+
     /// Its name in `plan.json` and on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -70,7 +70,7 @@ impl Agent<'_> {
         device: &Device,
     ) -> Planned {
         let (d, t) = (obs.len(), cfg.horizon);
-        if kind == PlannerKind::Search {
+        let Some(sampler) = kind.sampler() else {
             let model = match self {
                 Agent::Ebm { energy, .. } => MoveModel::Energy(energy),
                 Agent::FeedForward { model } => MoveModel::FeedForward(model),
@@ -97,7 +97,7 @@ impl Agent<'_> {
                 states: s.states,
                 actions,
             };
-        }
+        };
         match self {
             Agent::Ebm { energy, .. } => {
                 let mut init: Vec<f32> = Vec::with_capacity((t + 1) * d);
@@ -127,8 +127,8 @@ impl Agent<'_> {
                     ));
                 }
                 let x = rows(init, d, device).reshape([candidates, t + 1, d]);
-                let x = plan(energy, x, goal, cfg, kind, 1.0);
-                let x = cheapest(energy, x, goal, cfg, kind);
+                let x = plan(energy, x, goal, cfg, sampler, 1.0);
+                let x = cheapest(energy, x, goal, cfg, sampler);
                 Planned {
                     states: split(host(x), d),
                     actions: None,
@@ -145,7 +145,7 @@ impl Agent<'_> {
                     _ => Tensor::random([1, t, act_dim], Distribution::Uniform(-0.1, 0.1), device),
                 };
                 let s0 = rows(obs.to_vec(), d, device);
-                let acts = plan_actions(model, s0.clone(), init, goal, cfg, kind);
+                let acts = plan_actions(model, s0.clone(), init, goal, cfg, sampler);
                 let states = rollout(model, s0, acts.clone());
                 Planned {
                     states: split(host(states), d),

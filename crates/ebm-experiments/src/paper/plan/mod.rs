@@ -145,9 +145,6 @@ pub fn run(opts: &PlanOptions, device: &Device, say: &mut dyn FnMut(&str)) -> Re
                 env.state_dim()
             );
         }
-        if opts.online {
-            bail!("--online trains on the planner's samples; use mppi or langevin with it");
-        }
         let s = &opts.config.planner.search;
         if s.reach == 0 || s.step.is_nan() || s.step <= 0.0 {
             bail!(
@@ -158,7 +155,10 @@ pub fn run(opts: &PlanOptions, device: &Device, say: &mut dyn FnMut(&str)) -> Re
         }
     }
     let trained = if opts.online {
-        online::train_online(&opts.config, opts.planner, env.as_ref(), device, say)
+        let Some(sampler) = opts.planner.sampler() else {
+            bail!("--online trains on the planner's samples; use mppi or langevin with it");
+        };
+        online::train_online(&opts.config, sampler, env.as_ref(), device, say)
     } else {
         train_offline(&opts.config, env.as_ref(), device, say)
     };

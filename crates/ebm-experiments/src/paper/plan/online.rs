@@ -7,7 +7,7 @@ use burn::tensor::Device;
 use ebm_data::plan::{Environment, Particle, Trajectories};
 use ebm_sampler::SplitMix64;
 
-use super::config::{InverseKind, PlanConfig, PlannerKind};
+use super::config::{InverseKind, PlanConfig, Sampler};
 use super::planner::{Goal, plan};
 use super::replay::RowBuffer;
 use super::train::{
@@ -31,7 +31,7 @@ fn online_env(name: &str) -> Box<dyn Environment> {
 /// energy's agent collected (the same data).
 pub fn train_online(
     cfg: &PlanConfig,
-    kind: PlannerKind,
+    sampler: Sampler,
     env: &dyn Environment,
     device: &Device,
     say: &mut dyn FnMut(&str),
@@ -71,7 +71,7 @@ pub fn train_online(
             }
         }
         let x = rows(init, d, device).reshape([n_env, t + 1, d]);
-        let x = host(plan(&model.valid(), x, &goal, &cfg.planner, kind, w));
+        let x = host(plan(&model.valid(), x, &goal, &cfg.planner, sampler, w));
         let inv = inverse.valid();
         let (mut executed, mut any_done, mut bp) = (Vec::new(), false, 0);
         let mut reset = vec![false; n_env];

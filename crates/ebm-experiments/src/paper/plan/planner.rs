@@ -6,7 +6,7 @@ use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use ebm_model::{EnergyModel, MlpEnergy, MlpRegressor};
 use ebm_sampler::{MppiConfig, MppiNoise, NoObserver, energy_and_grad};
 
-use super::config::{PlannerConfig, PlannerKind};
+use super::config::{PlannerConfig, Sampler};
 
 /// The goal cost's target: values of the first `goal.len()` state dimensions.
 pub struct Goal {
@@ -34,15 +34,14 @@ impl Goal {
 /// `sum_t c_t E(s_t, s_t+1) + w v mean(ds^2) + w a mean(dds^2) + w g mean((r_t (s_t - g))^2)`,
 /// each `E` raised to `cfg.energy_floor` when one is set.
 ///
-/// MPPI (the reference's `mppi_step`; the search, which plans without this cost, is weighed
-/// alike): `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of the plan, not its start). Langevin (`mcmc_step`): `c_t = T - t` (early transitions weigh
+/// MPPI (the reference's `mppi_step`): `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of the plan, not its start). Langevin (`mcmc_step`): `c_t = T - t` (early transitions weigh
 /// more), `r_t = 1`, and no `w` on the goal term.
 pub fn plan_cost(
     energy: Option<&MlpEnergy>,
     x: Tensor<3>,
     goal: &Goal,
     cfg: &PlannerConfig,
-    kind: PlannerKind,
+    sampler: Sampler,
     w: f64,
 ) -> Tensor<1> {
     let [n, len, d] = x.dims();
@@ -58,9 +57,9 @@ pub fn plan_cost(
             Some(floor) => e.clamp_min(floor),
             None => e,
         };
-        let e = match kind {
-            PlannerKind::Mppi | PlannerKind::Search => e,
-            PlannerKind::Langevin => {
+        let e = match sampler {
+            Sampler::Mppi => e,
+            Sampler::Langevin => {
                 let c: Vec<f32> = (0..t).map(|i| (t - i) as f32).collect();
                 e * Tensor::<2>::from_data(TensorData::new(c, [1, t]), &device)
             }
@@ -84,15 +83,15 @@ pub fn plan_cost(
     }
     if cfg.g_coeff != 0.0 {
         let gap = x.slice([0..n, 0..len, 0..goal.dims]) - goal.values.clone();
-        let goal_cost = match kind {
-            PlannerKind::Mppi | PlannerKind::Search => {
+        let goal_cost = match sampler {
+            Sampler::Mppi => {
                 let r: Vec<f32> = (0..len)
                     .map(|i| (w * (i as f64 / t as f64).powi(2)) as f32)
                     .collect();
                 let r = Tensor::<3>::from_data(TensorData::new(r, [1, len, 1]), &device);
                 per_seq(gap * r) * (w * cfg.g_coeff)
             }
-            PlannerKind::Langevin => per_seq(gap) * cfg.g_coeff,
+            Sampler::Langevin => per_seq(gap) * cfg.g_coeff,
         };
         cost = cost + goal_cost;
     }
@@ -107,14 +106,13 @@ pub fn plan(
     init: Tensor<3>,
     goal: &Goal,
     cfg: &PlannerConfig,
-    kind: PlannerKind,
+    sampler: Sampler,
     w: f64,
 ) -> Tensor<3> {
-    let cost = |x: Tensor<3>| plan_cost(Some(energy), x, goal, cfg, kind, w);
-    match kind {
-        PlannerKind::Mppi => cfg.mppi.run(&cost, init, 1),
-        PlannerKind::Search => unreachable!("search plans come from `search::search_plan`"),
-        PlannerKind::Langevin => {
+    let cost = |x: Tensor<3>| plan_cost(Some(energy), x, goal, cfg, sampler, w);
+    match sampler {
+        Sampler::Mppi => cfg.mppi.run(&cost, init, 1),
+        Sampler::Langevin => {
             let [b, len, d] = init.dims();
             let device = init.device();
             let mask = Tensor::<3>::ones([b, len, d], &device)
@@ -135,13 +133,13 @@ pub fn cheapest(
     x: Tensor<3>,
     goal: &Goal,
     cfg: &PlannerConfig,
-    kind: PlannerKind,
+    sampler: Sampler,
 ) -> Tensor<3> {
     let [k, len, d] = x.dims();
     if k == 1 {
         return x;
     }
-    let cost = plan_cost(Some(energy), x.clone(), goal, cfg, kind, 1.0);
+    let cost = plan_cost(Some(energy), x.clone(), goal, cfg, sampler, 1.0);
     let best = cost.argmin(0).into_scalar::<i64>() as usize;
     x.slice([best..best + 1, 0..len, 0..d])
 }
@@ -174,11 +172,11 @@ pub fn plan_actions(
     init: Tensor<3>,
     goal: &Goal,
     cfg: &PlannerConfig,
-    kind: PlannerKind,
+    sampler: Sampler,
 ) -> Tensor<3> {
     let [b, t, a] = init.dims();
-    match kind {
-        PlannerKind::Langevin => {
+    match sampler {
+        Sampler::Langevin => {
             let cost = |acts: Tensor<3>| {
                 let s = rollout(ff, s0.clone(), acts);
                 let last = s.slice([0..b, t..t + 1, 0..goal.dims]) - goal.values.clone();
@@ -196,7 +194,7 @@ pub fn plan_actions(
             }
             x
         }
-        PlannerKind::Mppi => {
+        Sampler::Mppi => {
             let d = s0.dims()[1];
             let k = cfg.mppi.samples;
             let s0_all = s0
@@ -206,13 +204,12 @@ pub fn plan_actions(
                 .reshape([b * k, d]);
             let cost = |acts: Tensor<3>| {
                 let s = rollout(ff, s0_all.clone(), acts);
-                plan_cost(None, s, goal, cfg, PlannerKind::Mppi, 1.0)
+                plan_cost(None, s, goal, cfg, Sampler::Mppi, 1.0)
             };
             let mppi: MppiConfig = cfg.mppi.clone().with_noise(MppiNoise::Gaussian {
                 std: cfg.ff_action_noise,
             });
             mppi.run(&cost, init, 0)
         }
-        PlannerKind::Search => unreachable!("search plans come from `search::search_plan`"),
     }
 }
