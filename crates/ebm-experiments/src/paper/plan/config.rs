@@ -85,7 +85,7 @@ pub struct NegativeConfig {
     /// negatives at uniform first states (the reference) it also learns the data's density of
     /// `s_t`, and plans that leave the states random actions visit most (for the arm, those near
     /// its rest pose) pay for it. (The Langevin sampler keeps `s_t` fixed; MPPI negatives
-    /// move both states.)
+    /// move both states. Offline training only: online, the negatives are planned transitions.)
     #[config(default = false)]
     pub conditional: bool,
 }
