@@ -86,6 +86,7 @@ mod tests {
         let mut cfg = PlanConfig::preset("particle").unwrap().negatives;
         cfg.fresh_radius = 0.01;
         cfg.reuse_prob = 0.0;
+        cfg.conditional = false; // the reference's: uniform first states (the preset may differ)
         cfg.langevin = cfg.langevin.map(|l| l.with_steps(0));
         set(&mut cfg);
         let energy = MlpEnergyConfig::ebm_plan(2).init(&device);
