@@ -13,6 +13,7 @@
 
 use anyhow::{Context, Result};
 use burn::tensor::{Device, Tensor, TensorData};
+use clap::Parser;
 use ebm_experiments::paper::plan::config::{PlanConfig, PlannerConfig, Sampler};
 use ebm_experiments::paper::plan::planner::{Goal, plan, plan_cost};
 use ebm_experiments::paper::plan::train::host;
@@ -44,16 +45,19 @@ fn controller_path(kp: f32, kd: f32, t: usize) -> Result<Vec<Vec<f32>>> {
     Ok(path)
 }
 
+/// What the arm's plan cost prefers from rest.
+#[derive(Parser)]
+struct Args {
+    /// Override a setting of the `reacher` preset, as `ebm plan --set` (repeatable).
+    #[arg(long)]
+    set: Vec<String>,
+}
+
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let sets: Vec<String> = args
-        .chunks(2)
-        .filter(|p| p[0] == "--set" && p.len() == 2)
-        .map(|p| p[1].clone())
-        .collect();
+    let args = Args::parse();
     let device = Device::flex();
     let cfg = PlanConfig::preset("reacher").context("the reacher preset")?;
-    let cfg: PlanConfig = apply_overrides(cfg, &sets, "--set")?;
+    let cfg: PlanConfig = apply_overrides(cfg, &args.set, "--set")?;
     let mut env = make_env("reacher", false)?;
     let trained = train_offline(&cfg, env.as_ref(), &device, &mut |s| eprintln!("{s}"));
     let t = cfg.planner.horizon;

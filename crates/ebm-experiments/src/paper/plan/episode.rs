@@ -268,8 +268,8 @@ pub fn run_episode(
                 .sum::<f32>()
                 / obs.len() as f32;
             gap_sum += f64::from(gap);
-            log.plan_gap = gap_sum / log.steps as f64;
             if step.done || log.steps >= cfg.max_steps {
+                log.plan_gap = gap_sum / log.steps as f64;
                 return log;
             }
             if gap as f64 > cfg.replan_gap {

@@ -34,7 +34,8 @@ impl Goal {
 /// `sum_t c_t E(s_t, s_t+1) + w v mean(ds^2) + w a mean(dds^2) + w g mean((r_t (s_t - g))^2)`,
 /// each `E` raised to `cfg.energy_floor` when one is set.
 ///
-/// MPPI (the reference's `mppi_step`): `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of the plan, not its start). Langevin (`mcmc_step`): `c_t = T - t` (early transitions weigh
+/// MPPI (the reference's `mppi_step`): `c_t = 1`, `r_t = w (t/T)^2` (the goal pulls the end of
+/// the plan, not its start). Langevin (`mcmc_step`): `c_t = T - t` (early transitions weigh
 /// more), `r_t = 1`, and no `w` on the goal term.
 pub fn plan_cost(
     energy: Option<&MlpEnergy>,
