@@ -15,6 +15,7 @@ use ebm_experiments::run::presets::preset;
 use ebm_experiments::run::{RunStart, TrainConfig, read_config, train};
 use ebm_experiments::testing::device_rng_lock;
 use ebm_model::{EnergyModel, MnistNetConfig};
+use ebm_sampler::InitDistribution;
 
 fn tiny() -> TrainConfig {
     let mut c = preset("mnist-10k").unwrap();
@@ -94,30 +95,15 @@ fn run_directory_holds_every_file() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn resume_continues_exactly() {
-    let _rng = device_rng_lock();
-    let device = Device::flex();
-    let data = embedded_mnist10k();
-    let straight = tmp("straight");
-    let full = train(
-        &tiny().with_iterations(6),
-        &straight,
-        &data,
-        &device,
-        RunStart::New,
-    )
-    .unwrap();
-
-    let split = tmp("split");
-    train(
-        &tiny().with_iterations(3).with_checkpoint_every(3),
-        &split,
-        &data,
-        &device,
-        RunStart::New,
-    )
-    .unwrap();
+/// `base` trained 6 iterations in one go and 3 + 3 with a resume between: the same weights and
+/// the same logged losses.
+fn assert_resume_is_exact(base: TrainConfig, name: &str) {
+    let (device, data) = (Device::flex(), embedded_mnist10k());
+    let (straight, split) = (tmp(&format!("{name}-6")), tmp(&format!("{name}-3")));
+    let six = base.clone().with_iterations(6);
+    let full = train(&six, &straight, &data, &device, RunStart::New).unwrap();
+    let three = base.with_iterations(3).with_checkpoint_every(3);
+    train(&three, &split, &data, &device, RunStart::New).unwrap();
     // A later invocation raises the total and resumes from the checkpoint at 3.
     let mut more = read_config(&split).unwrap();
     more.iterations = 6;
@@ -133,6 +119,18 @@ fn resume_continues_exactly() {
     assert_eq!(a, b, "the resumed run logs the same losses");
     std::fs::remove_dir_all(&straight).ok();
     std::fs::remove_dir_all(&split).ok();
+}
+
+#[test]
+fn resume_continues_exactly() {
+    let _rng = device_rng_lock();
+    assert_resume_is_exact(tiny(), "resume");
+    // Fresh starts from fitted Gaussians are not checkpointed: the resumed run fits them again
+    // and must draw what the uninterrupted run drew (reuse 0: every chain starts fresh).
+    let mut c = tiny();
+    c.replay.init = InitDistribution::Fitted { ridge: 1e-3 };
+    c.replay.reuse_prob = 0.0;
+    assert_resume_is_exact(c, "resume-fitted");
 }
 
 #[test]

@@ -35,7 +35,10 @@ pub mod nearest;
 pub mod observer;
 pub mod rng;
 
-pub use buffer::{BufferError, Draw, InitDistribution, ReplayBuffer, ReplayConfig};
+pub use buffer::{
+    BufferError, Draw, FitError, FittedGaussian, GaussianFit, InitDistribution, ReplayBuffer,
+    ReplayConfig,
+};
 pub use grad::energy_and_grad;
 pub use langevin::{GradClip, LangevinConfig, LastStep};
 pub use last_step::{LastStepProbe, Outer, last_step_probe};

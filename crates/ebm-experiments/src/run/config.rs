@@ -1,7 +1,7 @@
 //! The resolved configuration of a training run, saved as `config.json` in the run directory.
 
 use burn::config::Config;
-use ebm_sampler::{LangevinConfig, ReplayConfig};
+use ebm_sampler::{InitDistribution, LangevinConfig, ReplayConfig};
 
 use super::model::ModelConfig;
 use super::optim::OptimizerConfig;
@@ -192,6 +192,15 @@ impl TrainConfig {
         {
             return err("data_starts", f.to_string(), "must be in [0, 1)");
         }
+        if let InitDistribution::Fitted { ridge } = self.replay.init
+            && !(ridge > 0.0 && ridge.is_finite())
+        {
+            return err(
+                "replay.init.Fitted.ridge",
+                ridge.to_string(),
+                "must be finite and > 0",
+            );
+        }
         for (field, value) in [
             ("kl_weight", self.kl_weight),
             ("entropy_weight", self.entropy_weight),
@@ -292,7 +301,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{ModelConfig, TrainConfig};
+    use super::{InitDistribution, ModelConfig, TrainConfig};
     use crate::run::presets::preset;
 
     #[test]
@@ -406,6 +415,11 @@ mod tests {
         c.validate().unwrap();
         c.entropy_weight = Some(-1.0);
         assert_eq!(c.validate().unwrap_err().field, "entropy_weight");
+        c.entropy_weight = None;
+        c.replay.init = InitDistribution::Fitted { ridge: 0.0 };
+        assert_eq!(c.validate().unwrap_err().field, "replay.init.Fitted.ridge");
+        c.replay.init = InitDistribution::Fitted { ridge: 1e-3 };
+        c.validate().unwrap();
         for name in crate::run::presets::PRESETS {
             preset(name).unwrap().validate().unwrap();
         }

@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod data_starts;
 pub mod ema;
+pub mod fitted_init;
 pub mod generate;
 pub mod loss;
 pub mod memory;

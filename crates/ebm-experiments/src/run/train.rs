@@ -25,6 +25,7 @@ use super::checkpoint::{self, LoopState};
 use super::config::TrainConfig;
 use super::data_starts::data_start_chains;
 use super::ema::Ema;
+use super::fitted_init::fitted_init;
 use super::generate::{Start, generate};
 use super::metrics::{self, MetricsLine};
 use super::model::EnergyNet;
@@ -74,6 +75,21 @@ pub fn train(
         bail!("the model has {k} classes, the dataset {}", set.num_classes);
     }
     let shape = set.image_shape();
+    // Fresh chains' Gaussians (`replay.init = Fitted`), fitted first; the seconds the fit
+    // takes count against the time limit.
+    let fitted = fitted_init(&config.replay.init, set)?;
+    if let Some((g, secs)) = &fitted {
+        eprintln!(
+            "fresh chains start from {} Gaussians fitted to the training images ({secs:.1} s)",
+            g.components()
+        );
+    }
+    let with_fitted = |mut buffer: ReplayBuffer| {
+        if let Some((g, _)) = &fitted {
+            buffer.set_fitted(g.clone());
+        }
+        buffer
+    };
 
     let fresh = |seed: u64| -> (EnergyNet, ModuleOptimizer, ReplayBuffer) {
         device.seed(seed);
@@ -84,7 +100,7 @@ pub fn train(
             conditional.is_some(),
             seed ^ 0x5eed,
         );
-        (model, config.optimizer.init(), buffer)
+        (model, config.optimizer.init(), with_fitted(buffer))
     };
 
     let (mut model, mut optim, mut buffer, mut state, saved_ema) = if resume {
@@ -98,7 +114,7 @@ pub fn train(
             ckpt.display(),
             r.state.iteration
         );
-        (r.model, r.optim, r.buffer, r.state, r.ema)
+        (r.model, r.optim, with_fitted(r.buffer), r.state, r.ema)
     } else {
         config
             .save(paths.config())
@@ -154,8 +170,8 @@ pub fn train(
         entropy_weight: config.entropy_weight.unwrap_or(0.0),
     };
     let mut last_negatives: Option<Tensor<4>> = None;
-    // Training seconds of this invocation, for `time_limit_secs`.
-    let mut session_seconds = 0.0;
+    // Training seconds of this invocation, for `time_limit_secs` (the fit included).
+    let mut session_seconds = fitted.as_ref().map_or(0.0, |(_, secs)| *secs);
 
     while state.iteration < config.iterations {
         let started = Instant::now();
@@ -206,7 +222,7 @@ pub fn train(
                 "divergence at iteration {it} (E+ {mp:.3e}, E- {mn:.3e}, loss {lv:.3e}): rolled back to iteration {}, learning rate {:.3e} -> {lr:.3e}, reseeded",
                 r.state.iteration, state.lr
             ));
-            (model, optim, buffer) = (r.model, r.optim, r.buffer);
+            (model, optim, buffer) = (r.model, r.optim, with_fitted(r.buffer));
             ema = average(r.ema, &model);
             state = LoopState {
                 lr,

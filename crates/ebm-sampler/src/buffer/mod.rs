@@ -14,11 +14,16 @@
 //! label the caller asked for.
 
 mod bytes;
+mod fitted;
+
+use std::sync::Arc;
 
 use burn::config::Config;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::rng::SplitMix64;
+
+pub use fitted::{FitError, FittedGaussian, GaussianFit};
 
 /// Where fresh (non-replayed) chains start.
 #[derive(Config, Debug, Copy, PartialEq)]
@@ -37,15 +42,15 @@ pub enum InitDistribution {
         /// Standard deviation.
         std: f64,
     },
-}
-
-impl InitDistribution {
-    fn draw(self, rng: &mut SplitMix64) -> f32 {
-        match self {
-            InitDistribution::Uniform { low, high } => (low + (high - low) * rng.next_f64()) as f32,
-            InitDistribution::Gaussian { mean, std } => (mean + std * rng.normal()) as f32,
-        }
-    }
+    /// A Gaussian per class fitted to the training data, mean image and full covariance
+    /// (JEM++'s informative initialisation; [`FittedGaussian`]): a fresh chain of a
+    /// conditional buffer starts from its label's Gaussian, of an unconditional one from a
+    /// class drawn uniformly. The trainer fits it and hands it over
+    /// ([`ReplayBuffer::set_fitted`]).
+    Fitted {
+        /// Added to each covariance's diagonal (constant pixels would make it singular).
+        ridge: f64,
+    },
 }
 
 /// Configuration of a [`ReplayBuffer`].
@@ -119,6 +124,9 @@ pub struct ReplayBuffer {
     len: usize,
     next: usize,
     rng: SplitMix64,
+    /// The Gaussians of [`InitDistribution::Fitted`], not stored with the buffer (the trainer
+    /// fits them from the data again on resume).
+    fitted: Option<Arc<FittedGaussian>>,
 }
 
 /// `floor(256 x)` clamped to `[0, 255]`.
@@ -155,7 +163,24 @@ impl ReplayBuffer {
             len: 0,
             next: 0,
             rng: SplitMix64::new(seed),
+            fitted: None,
         }
+    }
+
+    /// Hands over the Gaussians fresh starts are drawn from under [`InitDistribution::Fitted`].
+    ///
+    /// # Panics
+    ///
+    /// If they are fitted to samples of another size.
+    pub fn set_fitted(&mut self, fitted: Arc<FittedGaussian>) {
+        assert_eq!(
+            fitted.dim(),
+            self.sample_len,
+            "Gaussians of {} values for samples of {}",
+            fitted.dim(),
+            self.sample_len
+        );
+        self.fitted = Some(fitted);
     }
 
     /// Samples stored.
@@ -216,15 +241,41 @@ impl ReplayBuffer {
                 }
                 reused += 1;
             } else {
-                for _ in 0..self.sample_len {
-                    values.push(self.config.init.draw(&mut self.rng));
-                }
+                self.fresh_start(labels.map(|l| l[i]), &mut values);
             }
         }
         Draw {
             values,
             labels: out_labels,
             reused,
+        }
+    }
+
+    /// Appends one fresh start (of class `label` when given) to `out`.
+    ///
+    /// # Panics
+    ///
+    /// Under [`InitDistribution::Fitted`] before [`set_fitted`](Self::set_fitted).
+    fn fresh_start(&mut self, label: Option<usize>, out: &mut Vec<f32>) {
+        let rng = &mut self.rng;
+        match self.config.init {
+            InitDistribution::Uniform { low, high } => out
+                .extend((0..self.sample_len).map(|_| (low + (high - low) * rng.next_f64()) as f32)),
+            InitDistribution::Gaussian { mean, std } => {
+                out.extend((0..self.sample_len).map(|_| (mean + std * rng.normal()) as f32))
+            }
+            InitDistribution::Fitted { .. } => {
+                let fitted = self
+                    .fitted
+                    .as_ref()
+                    .expect("InitDistribution::Fitted: set_fitted must come before a draw");
+                let k = fitted.components();
+                let component = match label {
+                    Some(l) if l < k => l,
+                    _ => rng.below(k),
+                };
+                fitted.draw(component, rng, out);
+            }
         }
     }
 

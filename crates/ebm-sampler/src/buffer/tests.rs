@@ -157,3 +157,41 @@ fn stored_draws_continue_every_chain_and_filter_by_class() {
         BufferError::Empty { label: Some(7) }
     );
 }
+
+/// Two tight Gaussians over 2 values: component 0 near (0.1, 0.1), component 1 near (0.9, 0.9).
+fn two_gaussians() -> Arc<FittedGaussian> {
+    let mut fit = GaussianFit::new(2, 2);
+    for k in 0..10 {
+        let e = k as f32 * 1e-3;
+        fit.add(0, &[0.1 + e, 0.1 - e]);
+        fit.add(1, &[0.9 - e, 0.9 + e]);
+    }
+    Arc::new(fit.finish(1e-6).unwrap())
+}
+
+#[test]
+fn fitted_fresh_starts_follow_the_label_or_a_uniform_class() {
+    let config = ReplayConfig::new().with_init(InitDistribution::Fitted { ridge: 1e-6 });
+    let near = |v: &[f32], c: f32| v.iter().all(|x| (x - c).abs() < 0.05);
+    // Conditional: each fresh start comes from its label's Gaussian.
+    let mut buffer = ReplayBuffer::new(config.clone(), &[2], true, 4);
+    buffer.set_fitted(two_gaussians());
+    let draw = buffer.draw(3, Some(&[1, 0, 1]));
+    let starts: Vec<&[f32]> = draw.values.chunks(2).collect();
+    assert!(near(starts[0], 0.9) && near(starts[1], 0.1) && near(starts[2], 0.9));
+    // Unconditional: both Gaussians, about half each.
+    let mut buffer = ReplayBuffer::new(config, &[2], false, 4);
+    buffer.set_fitted(two_gaussians());
+    let draw = buffer.draw(400, None);
+    let high = draw.values.chunks(2).filter(|s| near(s, 0.9)).count();
+    let low = draw.values.chunks(2).filter(|s| near(s, 0.1)).count();
+    assert_eq!(high + low, 400);
+    assert!((150..250).contains(&high), "{high} of 400 from component 1");
+}
+
+#[test]
+#[should_panic(expected = "set_fitted must come before a draw")]
+fn fitted_fresh_starts_need_the_fit() {
+    let config = ReplayConfig::new().with_init(InitDistribution::Fitted { ridge: 1e-3 });
+    ReplayBuffer::new(config, &[2], false, 1).draw(1, None);
+}
