@@ -1,5 +1,5 @@
-//! Bit-identical training at the `fashion-mnist` recipe's size (batch 64, K = 20; MnistNet at
-//! the official 64 filters, the widest the MNIST presets use) with the
+//! Bit-identical training at the size of the MNIST recipes before their narrowing (batch 64,
+//! K = 20; MnistNet at the official 64 filters, the widest the MNIST presets use) with the
 //! default thread pool: two runs of the same config give the same metrics and weights, and
 //! a run resumed from its checkpoint gives the same weights as one trained in one go. Small
 //! sizes hide reductions whose order follows thread timing; this size does not.
